@@ -1,0 +1,163 @@
+// The engine's contract with the world. The engine is pure: everything that touches a real
+// clock, network, disk or random source comes in through these interfaces, so the same code
+// runs in a SharedWorker, a dedicated Worker, a page, or under vitest with fakes.
+import type {
+  PublishRequest,
+  PublishResponse,
+  SubscribeRequest,
+  SubscribeResponse,
+} from "../../proto/gen/onestream/v1/stream_pb";
+
+/** Time, injected. `monotonic` never jumps; `now` is wall time and does (sleep, NTP). */
+export interface Clock {
+  /** Wall-clock milliseconds since the epoch (Date.now()). */
+  now(): number;
+  /** Monotonic milliseconds (performance.now()). */
+  monotonic(): number;
+  /** Runs `fn` once after `ms`; the returned function cancels it (idempotent). */
+  setTimeout(fn: () => void, ms: number): () => void;
+}
+
+/** Uniform in [0, 1). */
+export type Random = () => number;
+
+export interface CallOptions {
+  signal: AbortSignal;
+  headers: Record<string, string>;
+}
+
+/** The wire. Errors are ConnectError from @connectrpc/connect (the code table is the contract). */
+export interface Transport {
+  subscribe(req: SubscribeRequest, opts: CallOptions): AsyncIterable<SubscribeResponse>;
+  publish(req: PublishRequest, opts: CallOptions): Promise<PublishResponse>;
+}
+
+/** Last delivered position of one topic for one user. */
+export interface CursorRecord {
+  topic: string;
+  cursor: bigint;
+  /** Server epoch the cursor was issued under. */
+  epoch: string;
+}
+
+/** A publish waiting for the server's acknowledgement. Never holds a token. */
+export interface OutboxRecord {
+  /** Idempotency key, sent to the server; also the record's identity. */
+  key: string;
+  topic: string;
+  payload: Uint8Array;
+  /** Insertion order: sends go out in this order. */
+  seq: number;
+  createdAt: number;
+}
+
+/** Durable state, keyed by user. Every method is one transaction. */
+export interface Storage {
+  loadCursors(user: string): Promise<CursorRecord[]>;
+  /** Writes a whole batch in one transaction; called before the batch is delivered. */
+  saveCursors(user: string, records: CursorRecord[]): Promise<void>;
+  loadOutbox(user: string): Promise<OutboxRecord[]>;
+  addOutbox(user: string, record: OutboxRecord): Promise<void>;
+  removeOutbox(user: string, key: string): Promise<void>;
+  /** Logout: removes every cursor and outbox record of `user`. */
+  wipe(user: string): Promise<void>;
+}
+
+/** An event as the app sees it. */
+export interface StreamEvent {
+  topic: string;
+  cursor: bigint;
+  payload: Uint8Array;
+  /** Server time of the publish, ms since the epoch. */
+  publishedAt: number;
+}
+
+export type ResetReason = "retention" | "epoch" | "ahead";
+
+/** What a subscriber receives, in order. */
+export type Delivery =
+  | { kind: "events"; events: StreamEvent[] }
+  /** These topics sent all their history: what follows is live. */
+  | { kind: "live"; topics: string[] }
+  /** The subscriber's position in `topic` was lost; it must resync. Events continue after `resumeAfter`. */
+  | { kind: "reset"; topic: string; reason: ResetReason; resumeAfter: bigint }
+  /** This subscriber fell behind its bounded queue and was cut; it must resubscribe (host-level). */
+  | { kind: "overflow"; topics: string[] };
+
+export type Since = "now" | "stored" | Record<string, bigint>;
+
+export type State =
+  | "connecting"
+  | "catching-up"
+  | "live"
+  | "backoff"
+  | "offline"
+  | "closed"
+  | "failed";
+
+export interface ErrorInfo {
+  /** Connect code name, e.g. "unavailable", "permission_denied", or "stale". */
+  code: string;
+  message: string;
+}
+
+export interface Status {
+  state: State;
+  /** Connection epoch: 0 before the first successful open, 1 on it, +1 on every reopen. */
+  connection: number;
+  /** Server epoch from the last Hello, "" before one. */
+  serverEpoch: string;
+  /** Last error that caused a reconnect or the failure. */
+  lastError?: ErrorInfo;
+  /** Wall-clock ms of the next attempt while in backoff. */
+  nextAttemptAt?: number;
+  /** Topics currently in the stream that are live (caught up). */
+  liveTopics: string[];
+  /** Topics currently in the stream. */
+  topics: string[];
+}
+
+export type NetworkHint = "online" | "offline" | "pageshow" | "resume" | "visible";
+
+export interface Subscription {
+  /** Idempotent. When the last subscriber of a topic leaves, the topic leaves the stream. */
+  unsubscribe(): void;
+}
+
+/** Everything the engine needs from its host. */
+export interface EngineDeps {
+  transport: Transport;
+  storage: Storage;
+  clock: Clock;
+  random: Random;
+  /** Key for persisted state (cursors, outbox). Wiped by reset(). */
+  user: string;
+  /** Auth headers, asked on every (re)connect and once more after Unauthenticated. Never persisted. */
+  getHeaders?: (why: "connect" | "refresh") => Promise<Record<string, string>>;
+  /** Bad frames, clamped config and other things worth a console line; the engine keeps running. */
+  warn?: (message: string) => void;
+}
+
+export interface Engine {
+  /**
+   * Adds a subscriber. Throws a TypeError (synchronously) for an empty list or a bad topic.
+   * `since` defaults to "stored": resume from the persisted cursor, or live from now for a
+   * topic never seen. A cursor older than the stream's position is caught up on a bounded
+   * history-only second stream, then handed over to live: exactly once, in order.
+   */
+  subscribe(topics: string[], sink: (d: Delivery) => void, opts?: { since?: Since }): Subscription;
+  /** Durable publish: stored in the outbox first, sent in order, resolved once acknowledged. */
+  publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }>;
+  hint(h: NetworkHint): void;
+  /** The status now. */
+  status(): Status;
+  /**
+   * Level-triggered watch: `cb` gets the current status at once, then whenever it differs from
+   * the last one it got (changes between two calls collapse). Returns the unwatch function.
+   */
+  watchStatus(cb: (s: Status) => void): () => void;
+  /** Teardown in one place. Afterwards every call rejects/throws a ClosedError; status ends "closed". */
+  close(): Promise<void>;
+  /** Logout: closes nothing, but wipes this user's cursors and outbox and forgets in-memory positions. */
+  reset(): Promise<void>;
+}
