@@ -1,0 +1,285 @@
+// From accepted frames to subscribers: the group commit and the fan-out.
+//
+// Accepted frames become ops in one ordered queue. A flush takes everything queued, writes the
+// new cursor of every topic it touches in ONE saveCursors transaction, and only then hands the
+// ops to subscribers. While a save is in flight the stream reader keeps queueing, so the next
+// flush carries all of it (group commit): persistence costs one transaction per flush, not per
+// event. Control deliveries (reset, live) ride the same queue, so they stay in order with events.
+import type { CursorRecord, Delivery, ResetReason, StreamEvent } from "./types";
+
+export type Op =
+  | { kind: "events"; events: StreamEvent[] }
+  | { kind: "reset"; topic: string; reason: ResetReason; resumeAfter: bigint }
+  | { kind: "caught-up"; topics: string[] }
+  /** A subscriber joined: tell it "live" in order if its topics already are. */
+  | { kind: "joined"; sub: Subscriber };
+
+export class Subscriber {
+  active = true;
+  /** Deliver only cursors above these (since "now", a cursor map, a catch-up handover). */
+  floor: Map<string, bigint> | undefined;
+  /** Drop events of these topics until their CaughtUp (since "now" on a topic still catching up). */
+  skipUntilLive: Set<string> | undefined;
+  /** Topics of this subscriber that never were caught up yet; empty → it gets its one "live". */
+  readonly waitingLive: Set<string>;
+  liveSent = false;
+  /** Set while a history-only catch-up runs: live deliveries wait here. */
+  buffer: Delivery[] | undefined;
+  buffered = 0;
+  /** Events of the current flush, sent as one delivery. */
+  out: StreamEvent[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly topics: readonly string[],
+    readonly sink: (d: Delivery) => void,
+  ) {
+    this.waitingLive = new Set(topics);
+  }
+
+  /**
+   * Whether a reset of `topic` concerns this subscriber. A retention reset only skips events up
+   * to `resumeAfter`: one that wanted nothing up to there (its floor is at or past it, or it
+   * waits for live) lost nothing. Any other reset (new epoch, server behind us) makes cursors
+   * incomparable: the subscriber is told, and its floor goes.
+   */
+  takesReset(topic: string, reason: ResetReason, resumeAfter: bigint): boolean {
+    if (reason === "retention") {
+      if (this.skipUntilLive?.has(topic) === true) return false;
+      const f = this.floor?.get(topic);
+      if (f !== undefined && f >= resumeAfter) return false;
+    }
+    this.floor?.delete(topic);
+    return true;
+  }
+
+  admits(ev: StreamEvent): boolean {
+    if (this.skipUntilLive?.has(ev.topic) === true) return false;
+    const f = this.floor?.get(ev.topic);
+    if (f === undefined) return true;
+    if (ev.cursor <= f) return false;
+    // Past the floor once, past it forever: positions only grow (a reset clears floors).
+    this.floor!.delete(ev.topic);
+    if (this.floor!.size === 0) this.floor = undefined;
+    return true;
+  }
+}
+
+export interface FanoutHooks {
+  warn: (message: string) => void;
+  /** A catch-up buffer went over its bound: the engine cuts the subscriber. */
+  overflow: (sub: Subscriber) => void;
+  bufferLimit: number;
+}
+
+export class Fanout {
+  /** Copy-on-write arrays: a subscriber cut mid-dispatch never disturbs the loop over them. */
+  private readonly byTopic = new Map<string, Subscriber[]>();
+  /** Topics that reached CaughtUp at least once since they joined the stream. */
+  readonly everLive = new Set<string>();
+
+  constructor(private readonly hooks: FanoutHooks) {}
+
+  add(sub: Subscriber): void {
+    for (const t of sub.topics) this.byTopic.set(t, [...(this.byTopic.get(t) ?? []), sub]);
+  }
+
+  remove(sub: Subscriber): void {
+    sub.active = false;
+    for (const t of sub.topics) {
+      const left = (this.byTopic.get(t) ?? []).filter((s) => s !== sub);
+      if (left.length > 0) this.byTopic.set(t, left);
+      else {
+        this.byTopic.delete(t);
+        this.everLive.delete(t);
+      }
+    }
+  }
+
+  dispatch(ops: readonly Op[]): void {
+    const touched: Subscriber[] = [];
+    for (const op of ops) {
+      switch (op.kind) {
+        case "events": {
+          let lastTopic: string | undefined;
+          let subs: Subscriber[] | undefined;
+          for (const ev of op.events) {
+            if (ev.topic !== lastTopic) {
+              lastTopic = ev.topic;
+              subs = this.byTopic.get(ev.topic);
+            }
+            if (subs === undefined) continue;
+            for (const sub of subs) {
+              if ((sub.floor !== undefined || sub.skipUntilLive !== undefined) && !sub.admits(ev)) continue;
+              if (sub.out.length === 0) touched.push(sub);
+              sub.out.push(ev);
+            }
+          }
+          break;
+        }
+        case "reset":
+          for (const sub of this.byTopic.get(op.topic) ?? []) {
+            if (!sub.takesReset(op.topic, op.reason, op.resumeAfter)) continue;
+            this.emit(sub);
+            this.send(sub, { kind: "reset", topic: op.topic, reason: op.reason, resumeAfter: op.resumeAfter });
+          }
+          break;
+        case "caught-up":
+          for (const t of op.topics) {
+            const subs = this.byTopic.get(t);
+            if (subs === undefined) continue;
+            this.everLive.add(t);
+            for (const sub of subs) {
+              sub.skipUntilLive?.delete(t);
+              sub.waitingLive.delete(t);
+              this.emit(sub);
+              this.maybeLive(sub);
+            }
+          }
+          break;
+        case "joined":
+          for (const t of op.sub.topics) if (this.everLive.has(t)) op.sub.waitingLive.delete(t);
+          this.maybeLive(op.sub);
+          break;
+      }
+    }
+    for (const sub of touched) this.emit(sub);
+  }
+
+  /** Ends a catch-up: live deliveries buffered meanwhile go out, filtered by the new floors. */
+  handOver(sub: Subscriber): void {
+    const buffered = sub.buffer ?? [];
+    sub.buffer = undefined;
+    sub.buffered = 0;
+    for (const d of buffered) {
+      if (d.kind === "events") {
+        const events = d.events.filter((ev) => sub.admits(ev));
+        if (events.length > 0) this.send(sub, { kind: "events", events });
+      } else if (d.kind !== "reset" || sub.takesReset(d.topic, d.reason, d.resumeAfter)) this.send(sub, d);
+    }
+    for (const t of sub.topics) if (this.everLive.has(t)) sub.waitingLive.delete(t);
+    this.maybeLive(sub);
+  }
+
+  /** Straight to the sink, bypassing a catch-up buffer (the catch-up's own history). */
+  sendDirect(sub: Subscriber, d: Delivery): void {
+    if (!sub.active) return;
+    try {
+      sub.sink(d);
+    } catch (e) {
+      this.hooks.warn(`onestream: a subscriber's sink threw: ${String(e)}`);
+    }
+  }
+
+  private maybeLive(sub: Subscriber): void {
+    if (sub.liveSent || sub.buffer !== undefined || sub.waitingLive.size > 0) return;
+    sub.liveSent = true;
+    this.send(sub, { kind: "live", topics: [...sub.topics] });
+  }
+
+  private emit(sub: Subscriber): void {
+    if (sub.out.length === 0) return;
+    const events = sub.out;
+    sub.out = [];
+    this.send(sub, { kind: "events", events });
+  }
+
+  private send(sub: Subscriber, d: Delivery): void {
+    if (!sub.active) return;
+    if (sub.buffer === undefined) return this.sendDirect(sub, d);
+    sub.buffer.push(d);
+    if (d.kind === "events") sub.buffered += d.events.length;
+    if (sub.buffered > this.hooks.bufferLimit) this.hooks.overflow(sub);
+  }
+}
+
+export interface CommitDeps {
+  takeDirty: () => CursorRecord[];
+  save: (records: CursorRecord[]) => Promise<void>;
+  /** Hands `ops` to subscribers; `saved` are the positions they reach (persisted just before). */
+  dispatch: (ops: Op[], saved: CursorRecord[]) => void;
+  /** Resolves after `ms` on the engine's clock. */
+  sleep: (ms: number) => Promise<void>;
+  warn: (message: string) => void;
+  retryMs: number;
+  maxQueuedEvents: number;
+}
+
+export class GroupCommit {
+  private queue: Op[] = [];
+  private queuedEvents = 0;
+  private running: Promise<void> | undefined;
+  private roomWaiters: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly deps: CommitDeps) {}
+
+  push(op: Op, eventCount = 0): void {
+    if (this.stopped) return;
+    this.queue.push(op);
+    this.queuedEvents += eventCount;
+    this.running ??= this.run();
+  }
+
+  /** The reader should wait for room() before queueing more (backpressure on a slow disk). */
+  get full(): boolean {
+    return this.queuedEvents >= this.deps.maxQueuedEvents;
+  }
+
+  room(): Promise<void> {
+    if (!this.full || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Settles when nothing is being saved or dispatched. */
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  /** Drops what is queued; a save in flight still completes and is delivered (it is on disk). */
+  stop(): void {
+    this.stopped = true;
+    this.queue = [];
+    this.queuedEvents = 0;
+    this.wakeReaders();
+  }
+
+  private wakeReaders(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      // Never deliver synchronously inside the call that queued (subscribe(), a frame handler).
+      await Promise.resolve();
+      while (this.queue.length > 0 && !this.stopped) {
+        const ops = this.queue;
+        this.queue = [];
+        this.queuedEvents = 0;
+        this.wakeReaders();
+        const records = this.deps.takeDirty();
+        if (records.length > 0 && !(await this.persist(records))) return;
+        this.deps.dispatch(ops, records);
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Saves until it works or we stop; delivery waits meanwhile (never deliver what is not saved). */
+  private async persist(records: CursorRecord[]): Promise<boolean> {
+    for (;;) {
+      try {
+        await this.deps.save(records);
+        return true;
+      } catch (e) {
+        if (this.stopped) return false;
+        this.deps.warn(`onestream: saving cursors failed, retrying in ${this.deps.retryMs} ms: ${String(e)}`);
+        await this.deps.sleep(this.deps.retryMs);
+        if (this.stopped) return false;
+      }
+    }
+  }
+}

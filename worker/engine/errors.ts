@@ -1,0 +1,82 @@
+// What the engine does about each failure, as ONE table (the connect-es code is the contract).
+// The callers check their own AbortSignal before asking: our own abort is never an error.
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ErrorInfo } from "./types";
+
+/**
+ * - retry: transient; back off and reopen.
+ * - retry-slow: the server is shedding load; back off with the longer floor.
+ * - refresh-auth: ask getHeaders("refresh") and try once more; a second one is terminal.
+ * - terminal: retrying cannot help; the engine (or that one publish) fails.
+ */
+export type Verdict = "retry" | "retry-slow" | "refresh-auth" | "terminal";
+
+const VERDICTS: Record<Code, Verdict> = {
+  [Code.Canceled]: "retry", // only reaches here when we did not cancel (a proxy, the browser)
+  [Code.Unknown]: "retry", // network TypeError, "missing trailer", refused connection
+  [Code.InvalidArgument]: "terminal", // except "protocol error: …", see classify()
+  [Code.DeadlineExceeded]: "retry",
+  [Code.NotFound]: "terminal",
+  [Code.AlreadyExists]: "terminal",
+  [Code.PermissionDenied]: "terminal",
+  [Code.ResourceExhausted]: "retry-slow",
+  [Code.FailedPrecondition]: "terminal",
+  [Code.Aborted]: "retry",
+  [Code.OutOfRange]: "terminal",
+  [Code.Unimplemented]: "terminal",
+  [Code.Internal]: "retry",
+  [Code.Unavailable]: "retry",
+  [Code.DataLoss]: "terminal",
+  [Code.Unauthenticated]: "refresh-auth",
+};
+
+/** connect-es reports a stream cut in the middle of a message as InvalidArgument with this prefix. */
+const TRANSPORT_PROTOCOL_ERROR = "protocol error";
+
+/** Thrown into a stream by the idle watchdog: no frame for `idleMs`. */
+export class StaleError extends Error {
+  override readonly name = "StaleError";
+  constructor(readonly idleMs: number) {
+    super(`no frame for ${idleMs} ms (server heartbeats stopped)`);
+  }
+}
+
+/** The server broke the protocol in a way that poisons the whole stream (e.g. no Hello first). */
+export class ProtocolError extends Error {
+  override readonly name = "ProtocolError";
+}
+
+/** Every engine call after close() throws or rejects with this. */
+export class ClosedError extends Error {
+  override readonly name = "ClosedError";
+  constructor(what = "engine") {
+    super(`onestream ${what} is closed`);
+  }
+}
+
+/** The engine stopped for good after a terminal error; pending publishes reject with this. */
+export class FailedError extends Error {
+  override readonly name = "FailedError";
+  constructor(readonly info: ErrorInfo) {
+    super(`onestream engine failed: ${info.code}: ${info.message}`);
+  }
+}
+
+export interface Classified {
+  verdict: Verdict;
+  info: ErrorInfo;
+}
+
+/** "PermissionDenied" → "permission_denied" */
+export function codeName(code: Code): string {
+  return (Code[code] ?? "unknown").replace(/[A-Z]/g, (m, i: number) => (i > 0 ? "_" : "") + m.toLowerCase());
+}
+
+export function classify(err: unknown): Classified {
+  if (err instanceof StaleError) return { verdict: "retry", info: { code: "stale", message: err.message } };
+  if (err instanceof ProtocolError) return { verdict: "retry", info: { code: "protocol", message: err.message } };
+  const ce = ConnectError.from(err);
+  let verdict = VERDICTS[ce.code] ?? "retry";
+  if (ce.code === Code.InvalidArgument && ce.rawMessage.startsWith(TRANSPORT_PROTOCOL_ERROR)) verdict = "retry";
+  return { verdict, info: { code: codeName(ce.code), message: ce.rawMessage } };
+}

@@ -1,0 +1,57 @@
+// One call to get an engine wired to a fake clock, a fake server and memory storage, with its
+// warnings and status history captured: the starting point of most engine-level tests.
+import { createEngine } from "../engine";
+import type { EngineConfig } from "../config";
+import type { Engine, EngineDeps, Random, Status, Storage, Transport } from "../types";
+import { FakeClock, seededRandom } from "./fake-clock";
+import { FakeServer, type FakeServerOptions } from "./fake-server";
+import { MemoryStorage } from "./memory-storage";
+
+export interface HarnessOptions {
+  clock?: FakeClock;
+  server?: FakeServer;
+  serverOptions?: Omit<FakeServerOptions, "clock">;
+  storage?: Storage;
+  /** Defaults to the server's transport. */
+  transport?: Transport;
+  config?: Partial<EngineConfig>;
+  user?: string;
+  seed?: number;
+  /** Overrides the seeded PRNG (e.g. a constant, to pin the jitter). */
+  random?: Random;
+  getHeaders?: EngineDeps["getHeaders"];
+}
+
+export interface Harness {
+  clock: FakeClock;
+  server: FakeServer;
+  storage: MemoryStorage;
+  engine: Engine;
+  warnings: string[];
+  /** Every status a watcher received, in order. */
+  statuses: Status[];
+  /** The states of `statuses`. */
+  states(): string[];
+}
+
+export function startEngine(opts: HarnessOptions = {}): Harness {
+  const clock = opts.clock ?? new FakeClock();
+  const server = opts.server ?? new FakeServer({ clock, ...opts.serverOptions });
+  const storage = (opts.storage ?? new MemoryStorage()) as MemoryStorage;
+  const warnings: string[] = [];
+  const engine = createEngine(
+    {
+      transport: opts.transport ?? server.transport,
+      storage,
+      clock,
+      random: opts.random ?? seededRandom(opts.seed ?? 1),
+      user: opts.user ?? "alice",
+      warn: (m) => warnings.push(m),
+      ...(opts.getHeaders === undefined ? {} : { getHeaders: opts.getHeaders }),
+    },
+    opts.config,
+  );
+  const statuses: Status[] = [];
+  engine.watchStatus((s) => statuses.push(s));
+  return { clock, server, storage, engine, warnings, statuses, states: () => statuses.map((s) => s.state) };
+}
