@@ -1,0 +1,409 @@
+// The tab side of onestream: `createClient` returns one object per tab that subscribes,
+// publishes and reports status, whoever serves it (SharedWorker, or the leader tab of the
+// fallback). It dedupes by its own per-topic cursor, so a leader handover or a resync after an
+// overflow never shows an event twice, and it acks every batch so the host can bound its queue.
+import { topicProblem } from "../proto/topic";
+import type { Delivery, Status, StreamEvent } from "../worker/engine/types";
+import type { Locks } from "../worker/host/locks";
+import { browserLocks } from "../worker/host/locks";
+import { createServedHost, type ServeOptions } from "../worker/index";
+import type { Host } from "../worker/host/worker-host";
+import { ClosedError, LeaderChangedError, UnsupportedError, VersionMismatchError, reviveError } from "./errors";
+import { forwardHints, type HintSources } from "./hints";
+import { leaderConnector } from "./leader";
+import { applyDelivery, createSub, guard, specFor, type Sub, type SubscribeOptions } from "./subscription";
+import { sharedWorkerConnector, type Connector, type Control, type Link, type Role, type WorkerFactory } from "./link";
+import {
+  DEFAULT_NAME,
+  PROTOCOL_VERSION,
+  tabLockName,
+  workerName,
+  type AckMessage,
+  type AuthWhy,
+  type BatchMessage,
+} from "./protocol";
+
+export type { SubscribeOptions };
+
+export interface ClientOptions {
+  /**
+   * The worker script: a factory `(name) => new SharedWorker(new URL("…", import.meta.url),
+   * { type: "module", name })` (the form bundlers understand) or its URL. Unused in leader mode.
+   */
+  worker?: string | URL | WorkerFactory;
+  /** Tabs with the same name share one worker or one leader. Default "default". */
+  name?: string;
+  /** Key of persisted state (cursors, outbox). Default "anonymous". */
+  user?: string;
+  /** Server base URL. Default: this page's origin. A worker built with a fixed baseUrl ignores it. */
+  baseUrl?: string;
+  /**
+   * "auto" (default): SharedWorker where it exists, else leader election. "leader": always
+   * leader election. "none": SharedWorker only; where it is missing the client fails with UnsupportedError.
+   */
+  fallback?: "auto" | "leader" | "none";
+  /** Auth headers, asked on every (re)connect and after Unauthenticated. Never persisted. */
+  getAuth?: (why?: AuthWhy) => Promise<Record<string, string>>;
+  /** Host and engine config of the in-page host when this tab is the leader (fallback). */
+  serve?: ServeOptions;
+}
+
+export interface ClientStatus extends Status {
+  /** How this tab is served right now. */
+  role: Role;
+  /** True between an overflow (this tab fell behind) and the end of its resync. */
+  resyncing: boolean;
+}
+
+export interface SubscriptionHandle {
+  /** Topics of this subscription that are live (caught up). */
+  readonly live: ReadonlySet<string>;
+  /** Idempotent. */
+  unsubscribe(): void;
+}
+
+export interface Client {
+  readonly status: ClientStatus;
+  /** Level-triggered: `cb` gets the status at once, then whenever it changes. Returns unwatch. */
+  onStatus(cb: (s: ClientStatus) => void): () => void;
+  /** Resolves once connected and the protocol versions match; rejects with the failure otherwise. */
+  readonly ready: Promise<void>;
+  subscribe(topics: string[], onEvents: (events: StreamEvent[]) => void, opts?: SubscribeOptions): SubscriptionHandle;
+  /** Resolves once the server acknowledged the event. */
+  publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }>;
+  /** Logout: wipes this user's cursors and outbox. */
+  reset(): Promise<void>;
+  /** Releases everything; afterwards every call rejects with ClosedError. */
+  close(): Promise<void>;
+}
+
+/** What tests (and unusual hosts) may inject; browsers need none of it. */
+export interface ClientEnv {
+  locks?: Locks;
+  /** Replaces the choice between SharedWorker and the fallback. */
+  connector?: Connector;
+  /** Builds the in-page host when this tab leads the fallback (default: real bindings). */
+  createLeaderHost?: () => Host;
+  BroadcastChannel?: typeof BroadcastChannel;
+  /** Where page events come from; false: forward none. */
+  hints?: HintSources | false;
+}
+
+interface Active {
+  link: Link;
+  ready: boolean;
+  /** Rejecters of control calls in flight on this link. */
+  pending: Set<(e: Error) => void>;
+}
+
+const NAME_PATTERN = /^[\w.\-]{1,64}$/;
+
+export function createClient(options: ClientOptions): Client {
+  return createClientWith(options, {});
+}
+
+export function createClientWith(options: ClientOptions, env: ClientEnv): Client {
+  const name = options.name ?? DEFAULT_NAME;
+  if (!NAME_PATTERN.test(name)) throw new TypeError("onestream: name must be 1-64 letters, digits, '.', '_' or '-'");
+  const user = options.user ?? "anonymous";
+  if (typeof user !== "string" || user.length === 0) throw new TypeError("onestream: user must be a non-empty string");
+  const fallback = options.fallback ?? "auto";
+  if (fallback !== "auto" && fallback !== "leader" && fallback !== "none") {
+    throw new TypeError("onestream: fallback must be 'auto', 'leader' or 'none'");
+  }
+  const baseUrl = options.baseUrl ?? (globalThis as { location?: { origin?: string } }).location?.origin;
+  /** This tab's identity for the host; it names the Web Lock the tab holds for its whole life. */
+  const tabId = crypto.randomUUID();
+  const locks = env.locks ?? browserLocks();
+
+  const subs = new Map<number, Sub>();
+  /** Status watchers, each with the status it got last (as JSON). */
+  const listeners = new Map<(s: ClientStatus) => void, string>();
+  let nextHostId = 0;
+  let active: Active | undefined;
+  let waiters: Array<{ resolve: (a: Active) => void; reject: (e: Error) => void }> = [];
+  let failure: Error | undefined;
+  let closed = false;
+  let releaseTabLock: () => void = () => {};
+  let stopHints: () => void = () => {};
+  let connector: Connector | undefined;
+  let readyResolve: () => void = () => {};
+  let readyReject: (e: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    readyResolve = resolve;
+    readyReject = reject;
+  });
+  ready.catch(() => {});
+
+  const hasSharedWorker = typeof (globalThis as { SharedWorker?: unknown }).SharedWorker === "function";
+  let role: Role = env.connector !== undefined || (fallback !== "leader" && hasSharedWorker) ? "shared-worker" : "follower";
+  let status: ClientStatus = {
+    state: "connecting",
+    connection: 0,
+    serverEpoch: "",
+    liveTopics: [],
+    topics: [],
+    role,
+    resyncing: false,
+  };
+
+  /** Tells each watcher the status, unless it is the one that watcher got last. */
+  function emit(): void {
+    const key = JSON.stringify(status);
+    for (const [cb, last] of [...listeners]) {
+      if (last === key || !listeners.has(cb)) continue;
+      listeners.set(cb, key);
+      guard("onStatus", () => cb(status));
+    }
+  }
+
+  function setStatus(patch: Partial<ClientStatus>): void {
+    status = { ...status, ...patch };
+    emit();
+  }
+
+  function fail(e: Error): void {
+    if (failure !== undefined || closed) return;
+    failure = e;
+    for (const w of waiters) w.reject(e);
+    waiters = [];
+    readyReject(e);
+    const code = e instanceof VersionMismatchError ? "version_mismatch" : e instanceof UnsupportedError ? "unsupported" : "failed";
+    setStatus({ state: "failed", lastError: { code, message: e.message } });
+  }
+
+  /** The current initialised link, waiting for one if a handover is under way. */
+  function current(): Promise<Active> {
+    if (closed) return Promise.reject(new ClosedError("onestream: the client is closed"));
+    if (failure !== undefined) return Promise.reject(failure);
+    if (active?.ready === true) return Promise.resolve(active);
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  async function call<T>(fn: (c: Control) => Promise<T>): Promise<T> {
+    const a = await current();
+    return new Promise<T>((resolve, reject) => {
+      a.pending.add(reject);
+      fn(a.link.control).then(
+        (v) => {
+          a.pending.delete(reject);
+          resolve(v);
+        },
+        (e: unknown) => {
+          a.pending.delete(reject);
+          reject(reviveError(e));
+        },
+      );
+    });
+  }
+
+  /** Sends `sub` to the host under a fresh id; `resume`: from this tab's own cursors. */
+  function send(a: Active, sub: Sub, resume: boolean): void {
+    const id = ++nextHostId;
+    sub.hostId = id;
+    subs.set(id, sub);
+    a.link.control.subscribe(id, specFor(sub, resume)).catch((e: unknown) => {
+      if (active !== a || sub.hostId !== id) return;
+      const err = reviveError(e);
+      subs.delete(id);
+      sub.closed = true;
+      if (sub.opts.onError !== undefined) sub.opts.onError(err);
+      else console.error("onestream: subscribe failed", err);
+    });
+  }
+
+  function deliver(a: Active, sub: Sub, d: Delivery): void {
+    if (applyDelivery(sub, d) !== "resubscribe") return;
+    // The engine cut this subscriber: resubscribe from our own cursors.
+    if (sub.hostId !== undefined) {
+      subs.delete(sub.hostId);
+      a.link.control.unsubscribe(sub.hostId).catch(() => {});
+    }
+    send(a, sub, true);
+  }
+
+  function onBatch(a: Active, msg: BatchMessage): void {
+    for (const [id, d] of msg.deliveries) {
+      const sub = subs.get(id);
+      if (sub !== undefined && !sub.closed && sub.hostId === id) deliver(a, sub, d);
+    }
+    if (msg.status !== undefined) {
+      // Replaced whole: optional fields (lastError, nextAttemptAt) must not outlive their state.
+      status = { ...msg.status, role: a.link.role, resyncing: status.resyncing };
+      emit();
+    }
+    if (msg.overflow === true) {
+      setStatus({ resyncing: true });
+      a.link.control.resync(msg.seq).then(
+        () => {
+          if (active === a) setStatus({ resyncing: false });
+        },
+        (e: unknown) => console.error("onestream: resync failed", reviveError(e)),
+      );
+    }
+    const ack: AckMessage = { t: "ack", seq: msg.seq };
+    a.link.data.postMessage(ack);
+  }
+
+  function adopt(link: Link): void {
+    if (closed || failure !== undefined) {
+      link.dispose();
+      return;
+    }
+    const previous = active;
+    const a: Active = { link, ready: false, pending: new Set() };
+    active = a;
+    if (previous !== undefined) {
+      previous.link.dispose();
+      const err = new LeaderChangedError("onestream: the leader tab changed before answering");
+      for (const reject of previous.pending) reject(err);
+    }
+    role = link.role;
+    setStatus({ role, state: "connecting", resyncing: false });
+    link.data.addEventListener("message", (ev: MessageEvent) => {
+      const msg = ev.data as BatchMessage | null;
+      if (active === a && msg !== null && typeof msg === "object" && msg.t === "batch") onBatch(a, msg);
+    });
+    link.data.start?.();
+    const auth = options.getAuth;
+    link
+      .init({ protocol: PROTOCOL_VERSION, tabId, user, ...(baseUrl === undefined ? {} : { baseUrl }) }, auth === undefined ? undefined : (why) => auth(why))
+      .then((res) => {
+        if (active !== a) return;
+        if (res.protocol !== PROTOCOL_VERSION) {
+          throw new VersionMismatchError(
+            `onestream: the worker speaks protocol v${res.protocol} but this tab v${PROTOCOL_VERSION}; reload the tab`,
+          );
+        }
+        a.ready = true;
+        // Everything is (re)sent: after a handover, from this tab's own cursors.
+        const all = new Set(subs.values());
+        subs.clear();
+        for (const sub of all) if (!sub.closed) send(a, sub, sub.hostId !== undefined);
+        for (const w of waiters) w.resolve(a);
+        waiters = [];
+        readyResolve();
+      })
+      .catch((e: unknown) => {
+        if (active === a) fail(reviveError(e));
+      });
+  }
+
+  function pickConnector(): Connector {
+    if (env.connector !== undefined) return env.connector;
+    if (fallback !== "leader" && hasSharedWorker) {
+      if (options.worker === undefined) throw new TypeError("onestream: createClient needs `worker` (a SharedWorker factory or URL)");
+      return sharedWorkerConnector(options.worker, workerName(name));
+    }
+    if (fallback === "none") {
+      throw new UnsupportedError("onestream: SharedWorker is not available in this browser and fallback is 'none'");
+    }
+    const BC = env.BroadcastChannel ?? (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
+    if (typeof BC !== "function") {
+      throw new UnsupportedError("onestream: neither SharedWorker nor BroadcastChannel is available in this browser");
+    }
+    const createHost = env.createLeaderHost ?? (() => createServedHost({ ...options.serve, locks: locks! }).host);
+    return leaderConnector({ name, tabId, locks: locks!, createHost, BroadcastChannel: BC });
+  }
+
+  function start(): void {
+    if (locks === undefined) {
+      fail(new UnsupportedError("onestream: Web Locks (navigator.locks) are not available in this browser"));
+      return;
+    }
+    try {
+      connector = pickConnector();
+    } catch (e) {
+      fail(reviveError(e));
+      return;
+    }
+    // The host watches this lock to learn that the tab is gone: hold it before telling our id.
+    locks
+      .request(tabLockName(tabId), () => {
+        if (closed) return undefined;
+        const held = new Promise<void>((resolve) => (releaseTabLock = resolve));
+        connector!.start(adopt, fail);
+        return held;
+      })
+      .catch((e: unknown) => fail(reviveError(e)));
+    if (env.hints !== false) {
+      stopHints = forwardHints((h) => {
+        if (active?.ready === true) active.link.control.hint(h).catch(() => {});
+      }, env.hints);
+    }
+  }
+
+  function checkOpen(): void {
+    if (closed) throw new ClosedError("onestream: the client is closed");
+    if (failure !== undefined) throw failure;
+  }
+
+  const client: Client = {
+    get status() {
+      return status;
+    },
+    ready,
+    onStatus(cb) {
+      listeners.set(cb, JSON.stringify(status));
+      guard("onStatus", () => cb(status));
+      return () => void listeners.delete(cb);
+    },
+
+    subscribe(topics, onEvents, opts = {}) {
+      checkOpen();
+      const sub = createSub(topics, onEvents, opts);
+      if (active?.ready === true) send(active, sub, false);
+      else subs.set(-++nextHostId, sub); // parked under a placeholder id until a link is ready
+      return {
+        live: sub.live,
+        unsubscribe() {
+          if (sub.closed) return;
+          sub.closed = true;
+          for (const [id, s] of subs) if (s === sub) subs.delete(id);
+          if (sub.hostId !== undefined && active?.ready === true) active.link.control.unsubscribe(sub.hostId).catch(() => {});
+        },
+      };
+    },
+
+    async publish(topic, payload) {
+      checkOpen();
+      const problem = topicProblem(topic);
+      if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
+      if (!(payload instanceof Uint8Array)) throw new TypeError("onestream: payload must be a Uint8Array");
+      return call((c) => c.publish(topic, payload));
+    },
+
+    async reset() {
+      checkOpen();
+      await call((c) => c.reset());
+      for (const sub of subs.values()) sub.last.clear();
+    },
+
+    async close() {
+      if (closed) return;
+      const a = active;
+      closed = true;
+      stopHints();
+      for (const sub of subs.values()) sub.closed = true;
+      subs.clear();
+      const err = new ClosedError("onestream: the client is closed");
+      for (const w of waiters) w.reject(err);
+      waiters = [];
+      readyReject(err);
+      active = undefined;
+      if (a !== undefined) {
+        // Not awaited: a leader that is already gone never answers. The message leaves before
+        // the channel is dropped, and the host also learns it from our tab lock.
+        if (a.ready) a.link.control.close().catch(() => {});
+        for (const reject of a.pending) reject(err);
+        a.link.dispose();
+      }
+      connector?.close();
+      releaseTabLock();
+      setStatus({ state: "closed" });
+    },
+  };
+
+  start();
+  return client;
+}

@@ -1,0 +1,47 @@
+// Errors a tab can see, one class per meaning. Errors cross the tab/worker boundary through
+// comlink, which keeps only `name` and `message`, so `reviveError` turns them back into these
+// classes by name on the tab side.
+
+/** The client (or the worker behind it) was closed; nothing more can be done with it. */
+export class ClosedError extends Error {
+  override name = "ClosedError";
+}
+
+/** The tab and the worker speak different protocol versions (a deploy left an old tab or worker). */
+export class VersionMismatchError extends Error {
+  override name = "VersionMismatchError";
+}
+
+/** Neither SharedWorker nor the requested fallback is available in this browser. */
+export class UnsupportedError extends Error {
+  override name = "UnsupportedError";
+}
+
+/**
+ * The leader tab that served this call went away before answering. For a publish: the engine
+ * stores it in the durable outbox before sending, so it may still be delivered by the next leader.
+ */
+export class LeaderChangedError extends Error {
+  override name = "LeaderChangedError";
+}
+
+const byName: Record<string, new (message: string) => Error> = {
+  ClosedError,
+  VersionMismatchError,
+  UnsupportedError,
+  LeaderChangedError,
+  TypeError,
+  RangeError,
+};
+
+/** Rebuilds an error that crossed a structured-clone boundary into its class, by name. */
+export function reviveError(e: unknown): Error {
+  if (!(e instanceof Error) && !(typeof e === "object" && e !== null && "message" in e)) {
+    return new Error(String(e));
+  }
+  const { name, message } = e as { name?: unknown; message?: unknown };
+  const Kind = typeof name === "string" ? byName[name] : undefined;
+  if (Kind === undefined) return e instanceof Error ? e : new Error(String(message));
+  if (e instanceof Kind) return e;
+  return new Kind(String(message));
+}

@@ -1,0 +1,104 @@
+// The contract between a tab and whatever serves it (the SharedWorker, or the leader tab in the
+// fallback): names, the control API called over comlink, and the plain-object messages of the
+// data channel. Both sides import this file and nothing else of each other.
+import type { Delivery, NetworkHint, Since, Status } from "../worker/engine/types";
+
+/** Bumped on any incompatible change of this file. Old tabs and new workers must not mix. */
+export const PROTOCOL_VERSION = 1;
+
+/** Default client name; tabs with the same name share one worker (or one leader). */
+export const DEFAULT_NAME = "default";
+
+/** The SharedWorker's name carries the protocol version, so a deploy gets a fresh worker. */
+export function workerName(name: string, version: number = PROTOCOL_VERSION): string {
+  return `onestream/v${version}/${name}`;
+}
+
+/** The Web Lock a tab holds for its whole life; the host's request for it is granted when the tab is gone. */
+export function tabLockName(tabId: string): string {
+  return `onestream-tab-${tabId}`;
+}
+
+/** The Web Lock whose holder is the leader tab in the fallback. */
+export function leaderLockName(name: string): string {
+  return `onestream-leader-v${PROTOCOL_VERSION}-${name}`;
+}
+
+/** Anything that carries structured-cloneable messages both ways: a MessagePort or a BroadcastChannel. */
+export interface DataEndpoint {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: "message", listener: (ev: MessageEvent) => void): void;
+  removeEventListener(type: "message", listener: (ev: MessageEvent) => void): void;
+  close(): void;
+  start?: () => void;
+}
+
+export type AuthWhy = "connect" | "refresh";
+export type GetAuth = (why: AuthWhy) => Promise<Record<string, string>>;
+
+export interface InitRequest {
+  protocol: number;
+  tabId: string;
+  /** Key of persisted state; one engine per user in the host. */
+  user: string;
+  /** Server base URL; used when the worker was not given one (see worker/index.ts). */
+  baseUrl?: string;
+}
+
+export interface InitResponse {
+  protocol: number;
+  /** The base URL the host's stream actually uses. */
+  baseUrl: string;
+}
+
+/**
+ * What a tab subscribes. `since` as in the engine; when it is a cursor record, the topics it
+ * does not name start from `otherwise` (default "stored").
+ */
+export interface SubscribeSpec {
+  topics: string[];
+  since?: Since;
+  otherwise?: "now" | "stored";
+}
+
+/** The control API a host exposes per tab (over comlink). Every method rejects clearly on bad input. */
+export interface ControlApi {
+  /** First call. The tab must hold its tab lock already. Rejects with VersionMismatchError on skew. */
+  init(req: InitRequest, data: DataEndpoint, auth?: GetAuth): Promise<InitResponse>;
+  /** `sub` is the tab's own id for this subscription; deliveries come tagged with it. */
+  subscribe(sub: number, spec: SubscribeSpec): Promise<void>;
+  unsubscribe(sub: number): Promise<void>;
+  /**
+   * After an overflow notice: acknowledges every batch up to `ackedSeq` (acks travel on the data
+   * port, which is not ordered with this one), then resubscribes every subscription of this tab
+   * from where its delivery stopped.
+   */
+  resync(ackedSeq: number): Promise<void>;
+  publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }>;
+  hint(h: NetworkHint): Promise<void>;
+  /** Logout: wipes this user's cursors and outbox. */
+  reset(): Promise<void>;
+  /** Removes this tab; later calls reject with ClosedError. */
+  close(): Promise<void>;
+}
+
+/** Host → tab, on the data endpoint: everything that happened since the last batch, in order. */
+export interface BatchMessage {
+  t: "batch";
+  /** Acknowledge with `{ t: "ack", seq }` once handled. */
+  seq: number;
+  deliveries: Array<[sub: number, delivery: Delivery]>;
+  /** The latest engine status, when it changed since the last batch. */
+  status?: Status;
+  /**
+   * This tab fell behind its bounded queue: deliveries stopped (nothing after the last one
+   * sent is lost); the tab must call `resync()` to resume.
+   */
+  overflow?: true;
+}
+
+/** Tab → host, on the data endpoint. */
+export interface AckMessage {
+  t: "ack";
+  seq: number;
+}

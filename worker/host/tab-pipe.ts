@@ -1,0 +1,189 @@
+// One tab's event pipe: coalesces the deliveries of one task into a single postMessage (per-event
+// messages cap fan-out at ~100 k ev/s, batches reach millions), counts what the tab has not
+// acknowledged, and — when a frozen or slow tab falls a whole queue behind — stops sending to it
+// instead of growing memory or stalling other tabs. While stopped it remembers, per
+// subscription and topic, only the cursor to resume after, so `resync` loses and repeats nothing.
+import type { Delivery, Status, StreamEvent } from "../engine/types";
+import type { AckMessage, BatchMessage, DataEndpoint } from "../../src/protocol";
+
+/** Events sent to a tab and not yet acknowledged before it is cut off; ~a few MB of typical events. */
+export const DEFAULT_MAX_UNACKED_EVENTS = 50_000;
+/** Ceiling of the above, only to catch garbage config. */
+export const MAX_MAX_UNACKED_EVENTS = 5_000_000;
+/** A batch is posted at once when it holds this many events, without waiting for the task to end. */
+export const DEFAULT_MAX_BATCH_EVENTS = 1_000;
+/** Ceiling of the above. */
+export const MAX_MAX_BATCH_EVENTS = 100_000;
+
+export interface PipeConfig {
+  maxUnackedEvents: number;
+  maxBatchEvents: number;
+}
+
+/** Per subscription: topic → cursor to resume after. */
+type Positions = Map<string, bigint>;
+
+export class TabPipe {
+  private queue: Array<[number, Delivery]> = [];
+  private queuedEvents = 0;
+  private pendingStatus: Status | undefined;
+  private scheduled = false;
+  private seq = 0;
+  /** Posted, unacknowledged batches: [seq, event count], oldest first. */
+  private inflight: Array<[number, number]> = [];
+  private unacked = 0;
+  private cutOff = false;
+  private closed = false;
+  private readonly positions = new Map<number, Positions>();
+  /** Resets that happened while cut off, delivered on resync. */
+  private readonly heldResets = new Map<number, Map<string, Delivery>>();
+  private readonly onMessage = (ev: MessageEvent): void => this.receive(ev.data);
+
+  constructor(
+    private readonly endpoint: DataEndpoint,
+    private readonly config: PipeConfig,
+  ) {
+    endpoint.addEventListener("message", this.onMessage);
+    endpoint.start?.();
+  }
+
+  /** True from an overflow until `resumePoints` is taken for a resync. */
+  get overflowed(): boolean {
+    return this.cutOff;
+  }
+
+  deliver(sub: number, d: Delivery): void {
+    if (this.closed) return;
+    if (d.kind === "events" && d.events.length === 0) return;
+    if (!this.cutOff && d.kind === "events" && !this.fits(d.events.length)) this.cut();
+    if (this.cutOff) {
+      this.remember(sub, d);
+      return;
+    }
+    if (d.kind === "events") {
+      this.advance(sub, d.events);
+      this.queuedEvents += d.events.length;
+    } else if (d.kind === "reset") {
+      this.position(sub).set(d.topic, d.resumeAfter);
+    }
+    this.queue.push([sub, d]);
+    if (this.queuedEvents >= this.config.maxBatchEvents) this.flush();
+    else this.later();
+  }
+
+  status(s: Status): void {
+    if (this.closed) return;
+    this.pendingStatus = s;
+    this.later();
+  }
+
+  /**
+   * Ends the cut-off: returns, per subscription, the cursor to resume after for each topic that
+   * had deliveries, and the resets held meanwhile (to deliver before the resumed stream).
+   */
+  resumePoints(): Map<number, { after: Map<string, bigint>; resets: Delivery[] }> {
+    const out = new Map<number, { after: Map<string, bigint>; resets: Delivery[] }>();
+    for (const [sub, pos] of this.positions) {
+      out.set(sub, { after: new Map(pos), resets: [...(this.heldResets.get(sub)?.values() ?? [])] });
+    }
+    this.heldResets.clear();
+    this.cutOff = false;
+    return out;
+  }
+
+  forget(sub: number): void {
+    this.positions.delete(sub);
+    this.heldResets.delete(sub);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.endpoint.removeEventListener("message", this.onMessage);
+    this.endpoint.close();
+  }
+
+  /** Always admits a delivery into an empty pipe, so one huge catch-up batch cannot loop forever. */
+  private fits(n: number): boolean {
+    const pending = this.unacked + this.queuedEvents;
+    return pending === 0 || pending + n <= this.config.maxUnackedEvents;
+  }
+
+  private cut(): void {
+    this.flush();
+    this.cutOff = true;
+    this.post({ t: "batch", seq: ++this.seq, deliveries: [], overflow: true }, 0);
+  }
+
+  private remember(sub: number, d: Delivery): void {
+    if (d.kind === "events") {
+      const pos = this.position(sub);
+      for (const e of d.events) if (!pos.has(e.topic)) pos.set(e.topic, e.cursor - 1n);
+    } else if (d.kind === "reset") {
+      this.position(sub).set(d.topic, d.resumeAfter);
+      const held = this.heldResets.get(sub) ?? new Map<string, Delivery>();
+      held.set(d.topic, d);
+      this.heldResets.set(sub, held);
+    }
+    // "live" is dropped: the resubscription reports it again once caught up.
+  }
+
+  private advance(sub: number, events: StreamEvent[]): void {
+    const pos = this.position(sub);
+    for (const e of events) pos.set(e.topic, e.cursor);
+  }
+
+  private position(sub: number): Positions {
+    let pos = this.positions.get(sub);
+    if (pos === undefined) {
+      pos = new Map();
+      this.positions.set(sub, pos);
+    }
+    return pos;
+  }
+
+  private later(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Called bare: browsers throw "Illegal invocation" for a queueMicrotask called as a method.
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.closed || (this.queue.length === 0 && this.pendingStatus === undefined)) return;
+    const msg: BatchMessage = { t: "batch", seq: ++this.seq, deliveries: this.queue };
+    if (this.pendingStatus !== undefined) msg.status = this.pendingStatus;
+    const n = this.queuedEvents;
+    this.queue = [];
+    this.queuedEvents = 0;
+    this.pendingStatus = undefined;
+    this.post(msg, n);
+  }
+
+  private post(msg: BatchMessage, events: number): void {
+    this.inflight.push([msg.seq, events]);
+    this.unacked += events;
+    try {
+      this.endpoint.postMessage(msg);
+    } catch {
+      // A closed endpoint: the tab is gone and its lock release will remove it.
+    }
+  }
+
+  /** The tab handled every batch up to `seq`. */
+  ack(seq: number): void {
+    while (this.inflight.length > 0 && this.inflight[0]![0] <= seq) {
+      this.unacked -= this.inflight.shift()![1];
+    }
+  }
+
+  private receive(data: unknown): void {
+    const ack = data as Partial<AckMessage> | null;
+    if (ack === null || typeof ack !== "object" || ack.t !== "ack" || typeof ack.seq !== "number") return;
+    this.ack(ack.seq);
+  }
+}

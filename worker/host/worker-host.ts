@@ -1,0 +1,340 @@
+// Binds engines to tabs. One engine (so one upstream stream) per user, shared by every tab of
+// that user that connects; per tab a comlink control object (`connect()`), a batched data
+// endpoint (TabPipe) and a watch on the tab's Web Lock, granted to us when the tab closes,
+// reloads or navigates — MessagePorts never say so themselves. The same host runs in the
+// SharedWorker and, for the fallback, in the leader tab; it touches nothing global but
+// queueMicrotask (batch flushes).
+import type { Clock, Delivery, Engine, NetworkHint, Subscription } from "../engine/types";
+import { topicProblem } from "../../proto/topic";
+import { ClosedError, VersionMismatchError } from "../../src/errors";
+import {
+  PROTOCOL_VERSION,
+  tabLockName,
+  type ControlApi,
+  type DataEndpoint,
+  type GetAuth,
+  type InitRequest,
+  type InitResponse,
+  type SubscribeSpec,
+} from "../../src/protocol";
+import type { Locks } from "./locks";
+import {
+  DEFAULT_MAX_BATCH_EVENTS,
+  DEFAULT_MAX_UNACKED_EVENTS,
+  MAX_MAX_BATCH_EVENTS,
+  MAX_MAX_UNACKED_EVENTS,
+  TabPipe,
+} from "./tab-pipe";
+
+/** How long one tab may take to produce auth headers before the next live tab is asked. */
+export const DEFAULT_AUTH_TIMEOUT_MS = 5_000;
+export const MAX_AUTH_TIMEOUT_MS = 60_000;
+/** Longest user key; it names persisted state, so it must stay a sane string. */
+export const MAX_USER_LENGTH = 256;
+
+export interface HostConfig {
+  /** Fixed server base URL. Unset: the first tab's `init` decides, and later tabs must agree. */
+  baseUrl?: string;
+  /** Per-tab bound of unacknowledged events before the tab is cut off and must resync. */
+  maxUnackedEvents?: number;
+  /** Events per posted batch before it is sent without waiting for the end of the task. */
+  maxBatchEvents?: number;
+  authTimeoutMs?: number;
+}
+
+export interface HostDeps {
+  /** Builds the engine of one user; called when the first tab of that user connects. */
+  engineFor(user: string, getHeaders: (why: "connect" | "refresh") => Promise<Record<string, string>>, baseUrl: string): Engine;
+  locks: Locks;
+  clock: Clock;
+  warn?: (message: string) => void;
+}
+
+export interface Host {
+  /**
+   * A fresh control object for one connecting tab (expose it with comlink on that tab's port).
+   * `onGone` runs once the tab is gone (closed, or its lock released): close its port there.
+   */
+  connect(onGone?: () => void): ControlApi;
+  /** Number of live tabs (for diagnostics and tests). */
+  tabCount(): number;
+  /** Closes every tab and engine. */
+  close(): Promise<void>;
+}
+
+const HINTS: ReadonlySet<string> = new Set<NetworkHint>(["online", "offline", "pageshow", "resume", "visible"]);
+
+/** Integer knob in [1, max]: absent → default; out of range → clamped (and a warning). */
+function knob(value: number | undefined, fallback: number, max: number, name: string, warn: (m: string) => void): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value)) {
+    warn(`onestream: ${name}=${value} is not a number; using ${fallback}`);
+    return fallback;
+  }
+  const clamped = Math.min(max, Math.max(1, Math.floor(value)));
+  if (clamped !== value) warn(`onestream: ${name}=${value} clamped to ${clamped}`);
+  return clamped;
+}
+
+interface HostSub {
+  spec: SubscribeSpec;
+  engineSubs: Subscription[];
+}
+
+interface Tab {
+  id: string;
+  user: string;
+  pipe: TabPipe;
+  auth: GetAuth | undefined;
+  subs: Map<number, HostSub>;
+  gone: boolean;
+  onGone: (() => void) | undefined;
+}
+
+interface UserEngine {
+  engine: Engine;
+  tabs: Set<Tab>;
+  unwatch: () => void;
+}
+
+export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
+  const warn = deps.warn ?? (() => {});
+  const pipeConfig = {
+    maxUnackedEvents: knob(config.maxUnackedEvents, DEFAULT_MAX_UNACKED_EVENTS, MAX_MAX_UNACKED_EVENTS, "maxUnackedEvents", warn),
+    maxBatchEvents: knob(config.maxBatchEvents, DEFAULT_MAX_BATCH_EVENTS, MAX_MAX_BATCH_EVENTS, "maxBatchEvents", warn),
+  };
+  const authTimeoutMs = knob(config.authTimeoutMs, DEFAULT_AUTH_TIMEOUT_MS, MAX_AUTH_TIMEOUT_MS, "authTimeoutMs", warn);
+  let baseUrl = config.baseUrl;
+  const engines = new Map<string, UserEngine>();
+  const tabIds = new Set<string>();
+  /** Engine closes under way (their last cursor saves), awaited by close(). */
+  const closing = new Set<Promise<void>>();
+  let hostClosed = false;
+
+  /** Asks the user's live tabs for headers, newest first; no tab with getAuth → no headers. */
+  async function headersFor(user: string, why: "connect" | "refresh"): Promise<Record<string, string>> {
+    const tabs = [...(engines.get(user)?.tabs ?? [])].filter((t) => t.auth !== undefined).reverse();
+    let lastError: unknown;
+    for (const tab of tabs) {
+      try {
+        return await withTimeout(tab.auth!(why), authTimeoutMs, deps.clock);
+      } catch (e) {
+        lastError = e;
+        warn(`onestream: getAuth of tab ${tab.id} failed: ${String(e)}`);
+      }
+    }
+    if (tabs.length === 0) return {};
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  }
+
+  function engineOf(user: string, url: string): UserEngine {
+    let ue = engines.get(user);
+    if (ue === undefined) {
+      const engine = deps.engineFor(user, (why) => headersFor(user, why), url);
+      const entry: UserEngine = { engine, tabs: new Set(), unwatch: () => {} };
+      entry.unwatch = engine.watchStatus((s) => {
+        for (const tab of entry.tabs) tab.pipe.status(s);
+      });
+      engines.set(user, entry);
+      ue = entry;
+    }
+    return ue;
+  }
+
+  function subscribeEngine(tab: Tab, sub: number, spec: SubscribeSpec): Subscription[] {
+    const engine = engines.get(tab.user)!.engine;
+    const sink = (d: Delivery): void => tab.pipe.deliver(sub, d);
+    const since = spec.since;
+    if (since === undefined || typeof since === "string") return [engine.subscribe(spec.topics, sink, { since: since ?? "stored" })];
+    const named = spec.topics.filter((t) => Object.prototype.hasOwnProperty.call(since, t));
+    const others = spec.topics.filter((t) => !Object.prototype.hasOwnProperty.call(since, t));
+    const out: Subscription[] = [];
+    if (named.length > 0) out.push(engine.subscribe(named, sink, { since: Object.fromEntries(named.map((t) => [t, since[t]!])) }));
+    if (others.length > 0) out.push(engine.subscribe(others, sink, { since: spec.otherwise ?? "stored" }));
+    return out;
+  }
+
+  function dropTab(tab: Tab): void {
+    if (tab.gone) return;
+    tab.gone = true;
+    tabIds.delete(tab.id);
+    for (const s of tab.subs.values()) for (const es of s.engineSubs) es.unsubscribe();
+    tab.subs.clear();
+    tab.pipe.close();
+    // On a later task, so that the reply to a close() call still goes out on that port.
+    const onGone = tab.onGone;
+    if (onGone !== undefined) deps.clock.setTimeout(onGone, 0);
+    const ue = engines.get(tab.user);
+    if (ue === undefined) return;
+    ue.tabs.delete(tab);
+    if (ue.tabs.size === 0) {
+      engines.delete(tab.user);
+      ue.unwatch();
+      const done: Promise<void> = ue.engine
+        .close()
+        .catch((e: unknown) => warn(`onestream: closing engine failed: ${String(e)}`))
+        .finally(() => closing.delete(done));
+      closing.add(done);
+    }
+  }
+
+  function connect(onGone?: () => void): ControlApi {
+    let tab: Tab | undefined;
+    let closed = false;
+
+    const live = (): Tab => {
+      if (closed || hostClosed || tab?.gone === true) throw new ClosedError("onestream: this tab's connection is closed");
+      if (tab === undefined) throw new Error("onestream: init() must be the first call");
+      return tab;
+    };
+
+    return {
+      async init(req: InitRequest, data: DataEndpoint, auth?: GetAuth): Promise<InitResponse> {
+        if (closed || hostClosed) throw new ClosedError("onestream: this tab's connection is closed");
+        if (tab !== undefined) throw new Error("onestream: init() was already called");
+        if (req === null || typeof req !== "object") throw new TypeError("onestream: init needs a request object");
+        if (req.protocol !== PROTOCOL_VERSION) {
+          throw new VersionMismatchError(
+            `onestream: this tab speaks protocol v${String(req.protocol)} but the worker speaks v${PROTOCOL_VERSION}; reload the tab`,
+          );
+        }
+        if (typeof req.tabId !== "string" || req.tabId.length === 0) throw new TypeError("onestream: tabId must be a non-empty string");
+        if (tabIds.has(req.tabId)) throw new TypeError(`onestream: tab ${req.tabId} is already connected`);
+        if (typeof req.user !== "string" || req.user.length === 0 || req.user.length > MAX_USER_LENGTH) {
+          throw new TypeError(`onestream: user must be a string of 1..${MAX_USER_LENGTH} characters`);
+        }
+        if (req.baseUrl !== undefined && typeof req.baseUrl !== "string") throw new TypeError("onestream: baseUrl must be a string");
+        if (data === null || typeof data !== "object" || typeof data.postMessage !== "function") {
+          throw new TypeError("onestream: init needs a data endpoint (MessagePort)");
+        }
+        if (baseUrl === undefined) {
+          if (req.baseUrl === undefined || req.baseUrl === "") throw new TypeError("onestream: no baseUrl: pass one to createClient or serve()");
+          baseUrl = req.baseUrl;
+        } else if (config.baseUrl === undefined && req.baseUrl !== undefined && req.baseUrl !== baseUrl) {
+          throw new TypeError(`onestream: this worker streams from ${baseUrl}, not ${req.baseUrl}; use another client name`);
+        }
+        const ue = engineOf(req.user, baseUrl);
+        const t: Tab = {
+          id: req.tabId,
+          user: req.user,
+          pipe: new TabPipe(data, pipeConfig),
+          auth: typeof auth === "function" ? auth : undefined,
+          subs: new Map(),
+          gone: false,
+          onGone,
+        };
+        tab = t;
+        tabIds.add(t.id);
+        ue.tabs.add(t);
+        t.pipe.status(ue.engine.status());
+        // The tab holds this lock for its whole life: our request is granted once it is gone.
+        deps.locks.request(tabLockName(t.id), () => dropTab(t)).catch((e: unknown) => warn(`onestream: tab lock: ${String(e)}`));
+        return { protocol: PROTOCOL_VERSION, baseUrl };
+      },
+
+      async subscribe(sub: number, spec: SubscribeSpec): Promise<void> {
+        const t = live();
+        if (!Number.isSafeInteger(sub)) throw new TypeError("onestream: subscription id must be an integer");
+        if (t.subs.has(sub)) throw new TypeError(`onestream: subscription ${sub} already exists`);
+        checkSpec(spec);
+        t.subs.set(sub, { spec, engineSubs: subscribeEngine(t, sub, spec) });
+      },
+
+      async unsubscribe(sub: number): Promise<void> {
+        const t = live();
+        const s = t.subs.get(sub);
+        if (s === undefined) return;
+        t.subs.delete(sub);
+        t.pipe.forget(sub);
+        for (const es of s.engineSubs) es.unsubscribe();
+      },
+
+      async resync(ackedSeq: number): Promise<void> {
+        const t = live();
+        if (typeof ackedSeq !== "number") throw new TypeError("onestream: resync needs the last handled batch number");
+        t.pipe.ack(ackedSeq);
+        if (!t.pipe.overflowed) return;
+        const points = t.pipe.resumePoints();
+        for (const [sub, s] of t.subs) {
+          const p = points.get(sub);
+          for (const es of s.engineSubs) es.unsubscribe();
+          for (const r of p?.resets ?? []) t.pipe.deliver(sub, r);
+          const since: Record<string, bigint> = typeof s.spec.since === "object" ? { ...s.spec.since } : {};
+          for (const [topic, after] of p?.after ?? []) since[topic] = after;
+          const otherwise = typeof s.spec.since === "string" ? s.spec.since : (s.spec.otherwise ?? "stored");
+          s.engineSubs = subscribeEngine(t, sub, { topics: s.spec.topics, since, otherwise });
+        }
+      },
+
+      async publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }> {
+        // The engine validates topic, bytes and size (its maxPayloadBytes) and rejects this call only.
+        return engines.get(live().user)!.engine.publish(topic, payload);
+      },
+
+      async hint(h: NetworkHint): Promise<void> {
+        const t = live();
+        if (!HINTS.has(h)) throw new TypeError(`onestream: unknown network hint ${String(h)}`);
+        engines.get(t.user)!.engine.hint(h);
+      },
+
+      async reset(): Promise<void> {
+        const t = live();
+        await engines.get(t.user)!.engine.reset();
+      },
+
+      async close(): Promise<void> {
+        if (closed) return;
+        closed = true;
+        if (tab !== undefined) dropTab(tab);
+      },
+    };
+  }
+
+  return {
+    connect,
+    tabCount: () => tabIds.size,
+    async close(): Promise<void> {
+      hostClosed = true;
+      const all = [...engines.values()];
+      for (const ue of all) for (const t of [...ue.tabs]) dropTab(t);
+      await Promise.all(closing);
+    },
+  };
+}
+
+function checkSpec(spec: SubscribeSpec): void {
+  if (spec === null || typeof spec !== "object" || !Array.isArray(spec.topics)) {
+    throw new TypeError("onestream: subscribe needs a list of topics");
+  }
+  if (spec.topics.length === 0) throw new TypeError("onestream: subscribe needs at least one topic");
+  for (const topic of spec.topics) {
+    const problem = topicProblem(topic);
+    if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
+  }
+  const since = spec.since;
+  if (since !== undefined && since !== "now" && since !== "stored") {
+    if (since === null || typeof since !== "object") throw new TypeError("onestream: since must be 'now', 'stored' or a cursor record");
+    for (const [topic, c] of Object.entries(since)) {
+      if (typeof c !== "bigint" || c < 0n) throw new TypeError(`onestream: cursor of ${topic} must be a non-negative bigint`);
+    }
+  }
+  if (spec.otherwise !== undefined && spec.otherwise !== "now" && spec.otherwise !== "stored") {
+    throw new TypeError("onestream: otherwise must be 'now' or 'stored'");
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancel = clock.setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        cancel();
+        resolve(v);
+      },
+      (e: unknown) => {
+        cancel();
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,84 @@
+// `onestream/worker`: what an app's worker file calls. `serve()` binds the host to the real
+// world — gRPC-Web over fetch, IndexedDB, the real clock, Web Locks — and to whatever scope it
+// runs in: a SharedWorker (one control port per connecting tab), a dedicated Worker (one tab),
+// or a page (the leader of the fallback, which connects its ports itself with `accept`).
+import * as Comlink from "comlink";
+import { createEngine } from "./engine/engine";
+import { createGrpcTransport } from "./host/grpc-transport";
+import { openIdbStorage } from "./host/idb-storage";
+import { browserLocks, type Locks } from "./host/locks";
+import { realClock } from "./host/real-clock";
+import { createHost, type Host, type HostConfig } from "./host/worker-host";
+import type { DataEndpoint } from "../src/protocol";
+
+export type EngineConfig = NonNullable<Parameters<typeof createEngine>[1]>;
+
+export interface ServeOptions extends HostConfig {
+  /**
+   * Server base URL, e.g. "https://api.example.com". Unset: the first tab's client decides
+   * (createClient's `baseUrl`, default its page origin) and later tabs must name the same one.
+   */
+  baseUrl?: string;
+  /** IndexedDB database name (cursors and outbox, keyed by user inside). */
+  dbName?: string;
+  /** Engine knobs (timeouts, backoff, …), passed to createEngine as they are. */
+  engine?: EngineConfig;
+  /** Web Locks; default navigator.locks. */
+  locks?: Locks;
+  warn?: (message: string) => void;
+}
+
+export interface Served {
+  host: Host;
+  /** Exposes a fresh control object on `port` (what `onconnect` does for each tab); closes it when the tab is gone. */
+  accept(port: DataEndpoint, closeWhenGone?: boolean): void;
+}
+
+/** Builds the host with the real bindings; does not attach it to any scope. */
+export function createServedHost(options: ServeOptions = {}): Served {
+  const locks = options.locks ?? browserLocks();
+  if (locks === undefined) throw new Error("onestream: Web Locks (navigator.locks) are not available here");
+  const warn = options.warn ?? ((m: string) => console.warn(m));
+  const storage = openIdbStorage(options.dbName);
+  const host = createHost(
+    {
+      engineFor: (user, getHeaders, baseUrl) =>
+        createEngine(
+          { transport: createGrpcTransport({ baseUrl }), storage, clock: realClock, random: Math.random, user, getHeaders, warn },
+          options.engine,
+        ),
+      locks,
+      clock: realClock,
+      warn,
+    },
+    options,
+  );
+  return {
+    host,
+    accept: (port, closeWhenGone = true) =>
+      Comlink.expose(host.connect(closeWhenGone ? () => port.close() : undefined), port as Comlink.Endpoint),
+  };
+}
+
+/**
+ * Serves onestream from the current scope: in a SharedWorker every connecting tab gets its own
+ * control object; in a dedicated Worker the one page does. Elsewhere (a page) it only builds the
+ * host: connect ports with `accept`.
+ */
+export function serve(options: ServeOptions = {}): Served {
+  const served = createServedHost(options);
+  const scope = globalThis as unknown as {
+    onconnect?: ((e: MessageEvent) => void) | null;
+    postMessage?: unknown;
+    importScripts?: unknown;
+    document?: unknown;
+  };
+  if ("onconnect" in scope) {
+    scope.onconnect = (e: MessageEvent) => {
+      for (const port of e.ports) served.accept(port);
+    };
+  } else if (typeof scope.importScripts === "function" && scope.document === undefined) {
+    served.accept(globalThis as unknown as DataEndpoint, false); // closing it would end the worker
+  }
+  return served;
+}
