@@ -5,6 +5,7 @@
 // SharedWorker and, for the fallback, in the leader tab; it touches nothing global but
 // queueMicrotask (batch flushes).
 import type { Clock, Delivery, Engine, NetworkHint, Subscription } from "../engine/types";
+import { withDeadline } from "../engine/deadline";
 import { topicProblem } from "../../proto/topic";
 import { ClosedError, VersionMismatchError } from "../../src/errors";
 import {
@@ -117,7 +118,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
     let lastError: unknown;
     for (const tab of tabs) {
       try {
-        return await withTimeout(tab.auth!(why), authTimeoutMs, deps.clock);
+        return await withDeadline(tab.auth!(why), authTimeoutMs, deps.clock, `getAuth of tab ${tab.id}`);
       } catch (e) {
         lastError = e;
         warn(`onestream: getAuth of tab ${tab.id} failed: ${String(e)}`);
@@ -321,20 +322,4 @@ function checkSpec(spec: SubscribeSpec): void {
   if (spec.otherwise !== undefined && spec.otherwise !== "now" && spec.otherwise !== "stored") {
     throw new TypeError("onestream: otherwise must be 'now' or 'stored'");
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const cancel = clock.setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        cancel();
-        resolve(v);
-      },
-      (e: unknown) => {
-        cancel();
-        reject(e);
-      },
-    );
-  });
 }
