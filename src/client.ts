@@ -370,7 +370,16 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
       const problem = topicProblem(topic);
       if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
       if (!(payload instanceof Uint8Array)) throw new TypeError("onestream: payload must be a Uint8Array");
-      return call((c) => c.publish(topic, payload));
+      // One key for every try: a retry after the leader changed joins the record the old
+      // leader stored (or gets the first cursor back from the server), never a second event.
+      const key = crypto.randomUUID();
+      for (;;) {
+        try {
+          return await call((c) => c.publish(topic, payload, key));
+        } catch (e) {
+          if (!(e instanceof LeaderChangedError)) throw e;
+        }
+      }
     },
 
     async reset() {

@@ -74,7 +74,8 @@ export interface ControlApi {
    * from where its delivery stopped.
    */
   resync(ackedSeq: number): Promise<void>;
-  publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }>;
+  /** `key`: the tab's idempotency key, the same on a retry after its leader changed. */
+  publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: bigint }>;
   hint(h: NetworkHint): Promise<void>;
   /** Logout: wipes this user's cursors and outbox. */
   reset(): Promise<void>;

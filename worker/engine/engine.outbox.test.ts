@@ -88,6 +88,35 @@ describe("engine: outbox", () => {
     expect(storage.outbox.get("alice")?.size ?? 0).toBe(0);
   });
 
+  it("a caller's key joins the record already queued under it, on this engine or the next: one event", async () => {
+    const clock = new FakeClock();
+    const server = new FakeServer({ clock });
+    const storage = new MemoryStorage();
+    const h1 = startEngine({ clock, server, storage });
+    server.rejectPublishes(...Array.from({ length: 3 }, () => new ConnectError("down", Code.Unavailable)));
+    const first = h1.engine.publish("a", bytes("once"), { key: "tab-key-1" });
+    const again = h1.engine.publish("a", bytes("once"), { key: "tab-key-1" });
+    await clock.advance(100);
+    expect(h1.storage.calls.addOutbox).toBe(1);
+    await h1.engine.close();
+    await expect(first).rejects.toThrow(/closed/);
+    await expect(again).rejects.toThrow(/closed/);
+
+    // The next engine (a new leader) loads the record; the caller retries with the same key.
+    const h2 = startEngine({ clock, server, storage });
+    const retried = h2.engine.publish("a", bytes("once"), { key: "tab-key-1" });
+    await clock.advance(60_000);
+    expect(await retried).toEqual({ cursor: 1n });
+    expect(h2.storage.calls.addOutbox).toBe(1); // the same MemoryStorage: no second record
+    expect(server.head("a")).toBe(1n);
+    expect(new Set(server.publishRequests.map((r) => r.idempotencyKey))).toEqual(new Set(["tab-key-1"]));
+
+    // Acknowledged and gone from the outbox: the same key again is answered by the server's dedupe.
+    expect(await h2.engine.publish("a", bytes("once"), { key: "tab-key-1" })).toEqual({ cursor: 1n });
+    expect(server.head("a")).toBe(1n);
+    await expect(h2.engine.publish("a", bytes("x"), { key: "" })).rejects.toThrow(/key must be a string of 1 to 256/);
+  });
+
   it("offline: publishing waits for online, then goes out", async () => {
     const h = startEngine();
     h.engine.hint("offline");

@@ -768,12 +768,13 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     await storage.wipe(user);
   }
 
-  function publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }> {
+  function publish(topic: string, payload: Uint8Array, opts?: { key?: string }): Promise<{ cursor: bigint }> {
     if (closed) return Promise.reject(new ClosedError());
     if (failure !== undefined) return Promise.reject(new FailedError(failure));
-    if (ready) return outbox.publish(topic, payload);
-    // Made before the outbox loaded: goes out after what the last engine left, in call order.
-    return loaded.then(() => outbox.publish(topic, payload));
+    if (ready) return outbox.publish(topic, payload, opts?.key);
+    // Made before the outbox loaded: goes out after what the last engine left, in call order
+    // (and a key already on disk is found there).
+    return loaded.then(() => outbox.publish(topic, payload, opts?.key));
   }
 
   return {

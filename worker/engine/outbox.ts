@@ -26,13 +26,21 @@ export interface OutboxDeps {
   warn: (message: string) => void;
 }
 
+interface Waiter {
+  resolve: (r: { cursor: bigint }) => void;
+  reject: (e: unknown) => void;
+}
+
 interface Pending {
   record: OutboxRecord;
   /** The addOutbox write; the record is not sent before it settles. */
   stored: Promise<void>;
-  resolve?: (r: { cursor: bigint }) => void;
-  reject?: (e: unknown) => void;
+  /** Callers waiting for this record: none for one left by an earlier engine until asked again by key. */
+  waiters: Waiter[];
 }
+
+/** Longest caller-chosen idempotency key (the reference server refuses longer ones). */
+export const MAX_KEY_LENGTH = 256;
 
 export class Outbox {
   private queue: Pending[] = [];
@@ -53,14 +61,24 @@ export class Outbox {
   /** Records left by an earlier engine: nobody waits for them, but they are sent first. */
   load(records: readonly OutboxRecord[]): void {
     const sorted = [...records].sort((a, b) => a.seq - b.seq);
-    for (const record of sorted) this.queue.push({ record, stored: Promise.resolve() });
+    for (const record of sorted) this.queue.push({ record, stored: Promise.resolve(), waiters: [] });
     for (const r of sorted) this.nextSeq = Math.max(this.nextSeq, r.seq + 1);
     this.kick();
   }
 
-  /** Validates and enqueues. Call only after load(). */
-  publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }> {
+  /**
+   * Validates and enqueues. Call only after load(). With a `key` already queued (a retry after
+   * the caller lost its answer) it waits on that record instead of writing a second one.
+   */
+  publish(topic: string, payload: Uint8Array, key?: string): Promise<{ cursor: bigint }> {
     if (this.stopped) return Promise.reject(this.stopped);
+    if (key !== undefined) {
+      if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+        return Promise.reject(new TypeError(`publish: key must be a string of 1 to ${MAX_KEY_LENGTH} characters`));
+      }
+      const queued = this.queue.find((p) => p.record.key === key);
+      if (queued !== undefined) return new Promise((resolve, reject) => queued.waiters.push({ resolve, reject }));
+    }
     const problem = topicProblem(topic);
     if (problem !== undefined) return Promise.reject(new TypeError(`publish: ${problem}`));
     if (!(payload instanceof Uint8Array)) return Promise.reject(new TypeError("publish: payload must be a Uint8Array"));
@@ -70,7 +88,7 @@ export class Outbox {
     }
     const seq = this.nextSeq++;
     const record: OutboxRecord = {
-      key: `${randomHex(this.deps.random)}-${seq.toString(36)}`,
+      key: key ?? `${randomHex(this.deps.random)}-${seq.toString(36)}`,
       topic,
       payload: payload.slice(), // the caller may reuse its buffer
       seq,
@@ -78,7 +96,7 @@ export class Outbox {
     };
     return new Promise((resolve, reject) => {
       const stored = this.deps.storage.addOutbox(this.deps.user, record);
-      this.queue.push({ record, stored, resolve, reject });
+      this.queue.push({ record, stored, waiters: [{ resolve, reject }] });
       this.kick();
     });
   }
@@ -110,7 +128,7 @@ export class Outbox {
     this.queue = [];
     this.inflight?.abort();
     this.wake?.();
-    for (const p of dropped) p.reject?.(err);
+    for (const p of dropped) for (const w of p.waiters) w.reject(err);
   }
 
   private kick(): void {
@@ -189,8 +207,10 @@ export class Outbox {
         this.deps.warn(`onestream: removing outbox record ${item.record.key} failed (it will be re-sent, harmlessly): ${String(e)}`);
       });
     }
-    if (cursor !== undefined) item.resolve?.({ cursor });
-    else item.reject?.(err);
+    for (const w of item.waiters) {
+      if (cursor !== undefined) w.resolve({ cursor });
+      else w.reject(err);
+    }
   }
 
   /** Waits `ms`, or less when hint()/stop() wakes it. */

@@ -146,8 +146,12 @@ export interface Engine {
    * history-only second stream, then handed over to live: exactly once, in order.
    */
   subscribe(topics: string[], sink: (d: Delivery) => void, opts?: { since?: Since }): Subscription;
-  /** Durable publish: stored in the outbox first, sent in order, resolved once acknowledged. */
-  publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }>;
+  /**
+   * Durable publish: stored in the outbox first, sent in order, resolved once acknowledged.
+   * `key` (optional) is the idempotency key: a caller that lost its answer (its leader tab
+   * changed) publishes again with the same key and waits on the same record, never a second one.
+   */
+  publish(topic: string, payload: Uint8Array, opts?: { key?: string }): Promise<{ cursor: bigint }>;
   hint(h: NetworkHint): void;
   /** The status now. */
   status(): Status;

@@ -126,7 +126,7 @@ describe("worker host", () => {
         return { authorization: "Bearer s3cret" };
       },
     });
-    const pending = a.control.publish("news", bytes("hello"));
+    const pending = a.control.publish("news", bytes("hello"), "k1");
     await world.until(() => world.server.publishRequests.length > 0, "publish reached the server");
     await expect(pending).resolves.toEqual({ cursor: 1n });
     expect(world.server.retained("news").map((e) => new TextDecoder().decode(e.payload))).toEqual(["hello"]);
@@ -173,14 +173,15 @@ describe("worker host", () => {
       bad.control.subscribe(2, { topics: ["ok", "bad\u0001"], since: "now" }),
       bad.control.subscribe(3, { topics: ["x".repeat(300)] }),
       bad.control.subscribe(4, { topics: ["ok"], since: { ok: -1n } }),
-      bad.control.publish("", bytes("x")),
-      bad.control.publish("t", "not bytes" as unknown as Uint8Array),
-      bad.control.publish("t", new Uint8Array(16 * 1024 * 1024 + 1)),
+      bad.control.publish("", bytes("x"), "k2"),
+      bad.control.publish("t", "not bytes" as unknown as Uint8Array, "k3"),
+      bad.control.publish("t", new Uint8Array(16 * 1024 * 1024 + 1), "k4"),
+      bad.control.publish("t", bytes("x"), ""),
       bad.control.hint("weird" as never),
     ];
     for (const r of rejections) await expect(r).rejects.toThrow(/^(onestream|publish): /);
     await expect(bad.control.subscribe(9, { topics: [] })).rejects.toMatchObject({ name: "TypeError" });
-    await expect(bad.control.publish("t", new Uint8Array(16 * 1024 * 1024 + 1))).rejects.toMatchObject({ name: "RangeError" });
+    await expect(bad.control.publish("t", new Uint8Array(16 * 1024 * 1024 + 1), "k5")).rejects.toMatchObject({ name: "RangeError" });
 
     world.server.publish("t", 2);
     await world.until(() => good.events(1).length === 2, "good tab still served");

@@ -267,9 +267,9 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         }
       },
 
-      async publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }> {
-        // The engine validates topic, bytes and size (its maxPayloadBytes) and rejects this call only.
-        return engines.get(live().user)!.engine.publish(topic, payload);
+      async publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: bigint }> {
+        // The engine validates topic, bytes, size (its maxPayloadBytes) and key, and rejects this call only.
+        return engines.get(live().user)!.engine.publish(topic, payload, { key });
       },
 
       async hint(h: NetworkHint): Promise<void> {
