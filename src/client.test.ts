@@ -201,6 +201,9 @@ describe("client over the host", () => {
     await world.until(() => r.live.length === 1, "live");
     world.server.publish("t", 2);
     await world.until(() => (world.storage.cursors.get("ann")?.size ?? 0) > 0, "cursor persisted");
+    // Unsubscribed first: a subscription that stays is reconnected after the wipe, live from
+    // now, and its new position is persisted again (the engine's reset contract).
+    r.handle.unsubscribe();
     await a.reset();
     expect(world.storage.cursors.get("ann")?.size ?? 0).toBe(0);
   });

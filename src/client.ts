@@ -3,10 +3,11 @@
 // fallback). It dedupes by its own per-topic cursor, so a leader handover or a resync after an
 // overflow never shows an event twice, and it acks every batch so the host can bound its queue.
 import { topicProblem } from "../proto/topic";
+import { sameStatus } from "../worker/engine/status";
 import type { Delivery, Status, StreamEvent } from "../worker/engine/types";
 import type { Locks } from "../worker/host/locks";
 import { browserLocks } from "../worker/host/locks";
-import { createServedHost, type ServeOptions } from "../worker/index";
+import type { ServeOptions } from "../worker/index";
 import type { Host } from "../worker/host/worker-host";
 import { ClosedError, LeaderChangedError, UnsupportedError, VersionMismatchError, reviveError } from "./errors";
 import { forwardHints, type HintSources } from "./hints";
@@ -83,7 +84,7 @@ export interface ClientEnv {
   /** Replaces the choice between SharedWorker and the fallback. */
   connector?: Connector;
   /** Builds the in-page host when this tab leads the fallback (default: real bindings). */
-  createLeaderHost?: () => Host;
+  createLeaderHost?: () => Host | Promise<Host>;
   BroadcastChannel?: typeof BroadcastChannel;
   /** Where page events come from; false: forward none. */
   hints?: HintSources | false;
@@ -97,6 +98,11 @@ interface Active {
 }
 
 const NAME_PATTERN = /^[\w.\-]{1,64}$/;
+
+/** Status equality for de-duplication: the engine's own, plus what the tab adds. */
+function sameClientStatus(a: ClientStatus, b: ClientStatus): boolean {
+  return sameStatus(a, b) && a.role === b.role && a.resyncing === b.resyncing;
+}
 
 export function createClient(options: ClientOptions): Client {
   return createClientWith(options, {});
@@ -117,8 +123,8 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
   const locks = env.locks ?? browserLocks();
 
   const subs = new Map<number, Sub>();
-  /** Status watchers, each with the status it got last (as JSON). */
-  const listeners = new Map<(s: ClientStatus) => void, string>();
+  /** Status watchers, each with the status it got last. */
+  const listeners = new Map<(s: ClientStatus) => void, ClientStatus>();
   let nextHostId = 0;
   let active: Active | undefined;
   let waiters: Array<{ resolve: (a: Active) => void; reject: (e: Error) => void }> = [];
@@ -149,11 +155,11 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
 
   /** Tells each watcher the status, unless it is the one that watcher got last. */
   function emit(): void {
-    const key = JSON.stringify(status);
+    const now = status;
     for (const [cb, last] of [...listeners]) {
-      if (last === key || !listeners.has(cb)) continue;
-      listeners.set(cb, key);
-      guard("onStatus", () => cb(status));
+      if (sameClientStatus(last, now) || !listeners.has(cb)) continue;
+      listeners.set(cb, now);
+      guard("onStatus", () => cb(now));
     }
   }
 
@@ -174,7 +180,7 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
 
   /** The current initialised link, waiting for one if a handover is under way. */
   function current(): Promise<Active> {
-    if (closed) return Promise.reject(new ClosedError("onestream: the client is closed"));
+    if (closed) return Promise.reject(new ClosedError("client"));
     if (failure !== undefined) return Promise.reject(failure);
     if (active?.ready === true) return Promise.resolve(active);
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
@@ -213,7 +219,17 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
   }
 
   function deliver(a: Active, sub: Sub, d: Delivery): void {
-    if (applyDelivery(sub, d) !== "resubscribe") return;
+    const next = applyDelivery(sub, d);
+    if (next === "inactive") {
+      // Every topic refused: nothing left to serve it.
+      sub.closed = true;
+      if (sub.hostId !== undefined) {
+        subs.delete(sub.hostId);
+        a.link.control.unsubscribe(sub.hostId).catch(() => {});
+      }
+      return;
+    }
+    if (next !== "resubscribe") return;
     // The engine cut this subscriber: resubscribe from our own cursors.
     if (sub.hostId !== undefined) {
       subs.delete(sub.hostId);
@@ -302,7 +318,10 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
     if (typeof BC !== "function") {
       throw new UnsupportedError("onestream: neither SharedWorker nor BroadcastChannel is available in this browser");
     }
-    const createHost = env.createLeaderHost ?? (() => createServedHost({ ...options.serve, locks: locks! }).host);
+    // Loaded only here, so pages served by a SharedWorker never download the engine.
+    const createHost =
+      env.createLeaderHost ??
+      (async () => (await import("../worker/index")).createServedHost({ ...options.serve, locks: locks! }).host);
     return leaderConnector({ name, tabId, locks: locks!, createHost, BroadcastChannel: BC });
   }
 
@@ -334,7 +353,7 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
   }
 
   function checkOpen(): void {
-    if (closed) throw new ClosedError("onestream: the client is closed");
+    if (closed) throw new ClosedError("client");
     if (failure !== undefined) throw failure;
   }
 
@@ -344,7 +363,7 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
     },
     ready,
     onStatus(cb) {
-      listeners.set(cb, JSON.stringify(status));
+      listeners.set(cb, status);
       guard("onStatus", () => cb(status));
       return () => void listeners.delete(cb);
     },
@@ -395,7 +414,7 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
       stopHints();
       for (const sub of subs.values()) sub.closed = true;
       subs.clear();
-      const err = new ClosedError("onestream: the client is closed");
+      const err = new ClosedError("client");
       for (const w of waiters) w.reject(err);
       waiters = [];
       readyReject(err);

@@ -1,10 +1,25 @@
 // Errors a tab can see, one class per meaning. Errors cross the tab/worker boundary through
 // comlink, which keeps only `name` and `message`, so `reviveError` turns them back into these
 // classes by name on the tab side.
+import { ClosedError } from "../worker/engine/closed-error";
 
-/** The client (or the worker behind it) was closed; nothing more can be done with it. */
-export class ClosedError extends Error {
-  override name = "ClosedError";
+/**
+ * The client, the tab's connection or the engine behind it was closed; nothing more can be done
+ * with it. One class for all three (the engine's), so `instanceof ClosedError` always holds.
+ */
+export { ClosedError };
+
+/** The server refused these topics of a subscription (e.g. permission_denied); its other topics keep flowing. */
+export class DeniedError extends Error {
+  override name = "DeniedError";
+  constructor(
+    readonly topics: string[],
+    /** Connect code name, e.g. "permission_denied". */
+    readonly code: string,
+    serverMessage: string,
+  ) {
+    super(`onestream: the server refused ${topics.join(", ")}: ${code}: ${serverMessage}`);
+  }
 }
 
 /** The tab and the worker speak different protocol versions (a deploy left an old tab or worker). */
@@ -43,5 +58,7 @@ export function reviveError(e: unknown): Error {
   const Kind = typeof name === "string" ? byName[name] : undefined;
   if (Kind === undefined) return e instanceof Error ? e : new Error(String(message));
   if (e instanceof Kind) return e;
-  return new Kind(String(message));
+  const out = new Kind(String(message));
+  out.message = String(message); // ClosedError builds its own message from its argument
+  return out;
 }

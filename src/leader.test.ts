@@ -37,6 +37,30 @@ const cursors = (events: StreamEvent[]) => events.map((e) => Number(e.cursor));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe("leader fallback", () => {
+  it("builds the leader's host on demand (the engine is a dynamic import) and fails clearly when it cannot load", async () => {
+    world = createWorld();
+    const name = `n${++nameCounter}`;
+    const lazy = createClientWith(
+      { baseUrl: "http://server.test", name, fallback: "leader" },
+      { locks: world.locks, createLeaderHost: async () => world.newHost(), hints: false },
+    );
+    clients.push(lazy);
+    await lazy.ready;
+    expect(lazy.status.role).toBe("leader");
+    const r = collect(lazy, ["t"]);
+    await world.until(() => r.live.length === 1, "live");
+    world.server.publish("t", 2);
+    await world.until(() => r.got.length === 2, "events");
+
+    const broken = createClientWith(
+      { baseUrl: "http://server.test", name: `n${++nameCounter}`, fallback: "leader" },
+      { locks: world.locks, createLeaderHost: () => Promise.reject(new Error("chunk failed to load")), hints: false },
+    );
+    clients.push(broken);
+    await expect(broken.ready).rejects.toThrow(/chunk failed to load/);
+    expect(broken.status.state).toBe("failed");
+  });
+
   it("elects one leader that serves every tab over one upstream stream", async () => {
     world = createWorld();
     const [a, b, c] = tabs(3, `n${++nameCounter}`);

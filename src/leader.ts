@@ -18,8 +18,11 @@ export interface LeaderOptions {
   name: string;
   tabId: string;
   locks: Locks;
-  /** Builds the in-page host when this tab is elected (the client passes the real bindings). */
-  createHost: () => Host;
+  /**
+   * Builds the in-page host when this tab is elected (the client passes the real bindings,
+   * loaded on demand so that tabs which never lead never download the engine).
+   */
+  createHost: () => Host | Promise<Host>;
   BroadcastChannel: typeof BroadcastChannel;
 }
 
@@ -141,32 +144,44 @@ export function leaderConnector(opts: LeaderOptions): Connector {
     }
   }
 
-  function lead(onLink: (link: Link) => void): Promise<void> {
+  function lead(onLink: (link: Link) => void, onError: (e: Error) => void): Promise<void> {
     return new Promise<void>((release) => {
       if (closed) {
         release();
         return;
       }
-      const host = opts.createHost();
-      const stop = (): void => {
-        for (const close of leading?.followers.values() ?? []) close();
-        // The lock passes on once our engine has saved its last cursors, so the next leader
-        // resumes from them — or after a bound, so a hung close never blocks the takeover.
-        const bound = setTimeout(release, MAX_CLOSE_WAIT_MS);
-        host
-          .close()
-          .catch(() => {})
-          .finally(() => {
-            clearTimeout(bound);
+      Promise.resolve()
+        .then(() => opts.createHost())
+        .then(
+          (host) => serveAsLeader(host, onLink, release),
+          (e: unknown) => {
             release();
-          });
-      };
-      leading = { host, stop, followers: new Map() };
-      following = opts.tabId;
-      followLink = undefined; // the client disposes it when it adopts the new link
-      onLink(hostLink(host, "leader"));
-      post({ t: "leader", id: opts.tabId });
+            onError(e instanceof Error ? e : new Error(String(e)));
+          },
+        );
     });
+  }
+
+  function serveAsLeader(host: Host, onLink: (link: Link) => void, release: () => void): void {
+    const stop = (): void => {
+      for (const close of leading?.followers.values() ?? []) close();
+      // The lock passes on once our engine has saved its last cursors, so the next leader
+      // resumes from them — or after a bound, so a hung close never blocks the takeover.
+      const bound = setTimeout(release, MAX_CLOSE_WAIT_MS);
+      host
+        .close()
+        .catch(() => {})
+        .finally(() => {
+          clearTimeout(bound);
+          release();
+        });
+    };
+    if (closed) return stop(); // closed while the host was loading
+    leading = { host, stop, followers: new Map() };
+    following = opts.tabId;
+    followLink = undefined; // the client disposes it when it adopts the new link
+    onLink(hostLink(host, "leader"));
+    post({ t: "leader", id: opts.tabId });
   }
 
   return {
@@ -174,7 +189,7 @@ export function leaderConnector(opts: LeaderOptions): Connector {
       try {
         announce = channel(BC, `${base}/announce`);
         announce.addEventListener("message", (ev: MessageEvent) => onAnnounce(ev.data as Announce, onLink));
-        opts.locks.request(leaderLockName(opts.name), () => lead(onLink)).catch((e: unknown) => {
+        opts.locks.request(leaderLockName(opts.name), () => lead(onLink, onError)).catch((e: unknown) => {
           onError(e instanceof Error ? e : new Error(String(e)));
         });
         post({ t: "who" });

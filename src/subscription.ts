@@ -1,18 +1,25 @@
 // One subscription as the tab sees it: its own last cursor per topic, which both dedupes (a
 // leader handover or a resync may replay what this tab already has) and says where to resume.
 // Pure bookkeeping, no I/O: the client decides where deliveries come from and go.
-import { topicProblem } from "../proto/topic";
 import type { Delivery, ResetReason, Since, StreamEvent } from "../worker/engine/types";
+import { subscribeProblem } from "../worker/engine/validate";
+import { DeniedError } from "./errors";
 import type { SubscribeSpec } from "./protocol";
 
 export interface SubscribeOptions {
   /** "stored" (default): resume from the persisted cursor; "now": live only; or cursors to resume after. */
   since?: Since;
-  /** These topics sent all their history: what follows is live. Also `handle.live`. */
+  /**
+   * These topics sent all their history: what follows is live. Also `handle.live`. Each topic is
+   * reported once, and only once every topic of the subscription (but refused ones) is live.
+   */
   onLive?: (topics: string[]) => void;
   /** The position in `topic` was lost (retention, server epoch, cursor ahead): the app must resync it. */
   onReset?: (reset: { topic: string; reason: ResetReason; resumeAfter: bigint }) => void;
-  /** The host refused this subscription (it is then inactive). */
+  /**
+   * The host refused this subscription (it is then inactive), or the server refused some of its
+   * topics (a DeniedError naming them; the other topics keep flowing).
+   */
   onError?: (error: Error) => void;
 }
 
@@ -24,27 +31,21 @@ export interface Sub {
   /** Last cursor handed to the app, per topic. */
   readonly last: Map<string, bigint>;
   readonly live: Set<string>;
+  /** Topics reported live, held until every topic of the subscription is (a split one reports in parts). */
+  readonly liveSoon: Set<string>;
+  /** Topics the server refused: they will never be live. */
+  readonly denied: Set<string>;
   /** The host's id for it while sent; undefined until first sent. */
   hostId: number | undefined;
   closed: boolean;
 }
 
-/** Validates like the host does (same words) and builds the subscription; throws TypeError. */
+/** Validates with the engine's own rules (same words as the host) and builds the subscription; throws TypeError. */
 export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOptions = {}): Sub {
-  if (!Array.isArray(topics) || topics.length === 0) throw new TypeError("onestream: subscribe needs at least one topic");
-  for (const t of topics) {
-    const problem = topicProblem(t);
-    if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
-  }
+  const problem = subscribeProblem(topics, opts.since);
+  if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
   if (typeof onEvents !== "function") throw new TypeError("onestream: onEvents must be a function");
   const since = opts.since ?? "stored";
-  if (since !== "now" && since !== "stored") {
-    if (since === null || typeof since !== "object") throw new TypeError("onestream: since must be 'now', 'stored' or a cursor record");
-    for (const [t, c] of Object.entries(since)) {
-      if (!topics.includes(t)) throw new TypeError(`onestream: since names ${t}, which is not one of the topics`);
-      if (typeof c !== "bigint" || c < 0n) throw new TypeError(`onestream: cursor of ${t} must be a non-negative bigint`);
-    }
-  }
   return {
     topics: [...new Set(topics as string[])],
     since,
@@ -52,6 +53,8 @@ export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOpt
     opts,
     last: new Map(),
     live: new Set(),
+    liveSoon: new Set(),
+    denied: new Set(),
     hostId: undefined,
     closed: false,
   };
@@ -72,9 +75,10 @@ export function specFor(sub: Sub, resume: boolean): SubscribeSpec {
 
 /**
  * Hands one delivery to the app: events it already has are dropped, each callback's exception
- * is logged and contained. Returns "resubscribe" when the engine cut this subscriber.
+ * is logged and contained. Returns "resubscribe" when the engine cut this subscriber, "inactive"
+ * when the server refused every one of its topics.
  */
-export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | undefined {
+export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive" | undefined {
   switch (d.kind) {
     case "events": {
       const fresh = d.events.filter((e) => {
@@ -87,9 +91,24 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | undefined 
       return undefined;
     }
     case "live":
-      for (const t of d.topics) sub.live.add(t);
-      if (sub.opts.onLive !== undefined) guard("onLive", () => sub.opts.onLive!(d.topics));
+      for (const t of d.topics) if (sub.topics.includes(t) && !sub.live.has(t) && !sub.denied.has(t)) sub.liveSoon.add(t);
+      reportLive(sub);
       return undefined;
+    case "denied": {
+      const topics = d.topics.filter((t) => sub.topics.includes(t) && !sub.denied.has(t));
+      if (topics.length === 0) return undefined;
+      for (const t of topics) {
+        sub.denied.add(t);
+        sub.liveSoon.delete(t);
+        sub.live.delete(t);
+      }
+      const err = new DeniedError(topics, d.error.code, d.error.message);
+      if (sub.opts.onError !== undefined) guard("onError", () => sub.opts.onError!(err));
+      else console.error("onestream: subscribe refused", err);
+      if (sub.denied.size === sub.topics.length) return "inactive";
+      reportLive(sub); // the refused topics may be all it was waiting for
+      return undefined;
+    }
     case "reset":
       // Events continue after resumeAfter, which may be below what we had (a new server epoch).
       sub.last.set(d.topic, d.resumeAfter);
@@ -100,6 +119,16 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | undefined 
     case "overflow":
       return "resubscribe";
   }
+}
+
+/** One onLive for the topics newly live, once no topic of `sub` is still catching up. */
+function reportLive(sub: Sub): void {
+  if (sub.liveSoon.size === 0) return;
+  if (!sub.topics.every((t) => sub.live.has(t) || sub.liveSoon.has(t) || sub.denied.has(t))) return;
+  const topics = [...sub.liveSoon];
+  sub.liveSoon.clear();
+  for (const t of topics) sub.live.add(t);
+  if (sub.opts.onLive !== undefined) guard("onLive", () => sub.opts.onLive!(topics));
 }
 
 /** Runs an app callback; its exception is logged, never allowed to stop delivery. */

@@ -73,8 +73,4 @@ export class Backoff {
   reset(): void {
     this.failures = 0;
   }
-
-  get consecutiveFailures(): number {
-    return this.failures;
-  }
 }

@@ -52,6 +52,11 @@ export const KNOBS = {
   catchupBufferEvents: { default: 50_000, min: 1, max: 10_000_000 },
   /** Distinct topics in the stream; the reference server rejects more (InvalidArgument = terminal). */
   maxStreamTopics: { default: 256, min: 1, max: 10_000 },
+  /**
+   * History catch-up streams open at once; the rest queue. Over HTTP/1.1 every tab of the origin
+   * shares 6 connections per host: unbounded catch-ups would starve the main stream and publishes.
+   */
+  maxCatchupStreams: { default: 2, min: 1, max: 16 },
   /** Wait before retrying a failed cursor save (delivery pauses meanwhile; nothing is lost). */
   storageRetryMs: { default: SECOND, min: 10, max: MAX_DURATION_MS },
 } as const satisfies Record<string, Knob>;

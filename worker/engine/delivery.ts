@@ -5,14 +5,16 @@
 // ops to subscribers. While a save is in flight the stream reader keeps queueing, so the next
 // flush carries all of it (group commit): persistence costs one transaction per flush, not per
 // event. Control deliveries (reset, live) ride the same queue, so they stay in order with events.
-import type { CursorRecord, Delivery, ResetReason, StreamEvent } from "./types";
+import type { CursorRecord, Delivery, ErrorInfo, ResetReason, StreamEvent } from "./types";
 
 export type Op =
   | { kind: "events"; events: StreamEvent[] }
   | { kind: "reset"; topic: string; reason: ResetReason; resumeAfter: bigint }
   | { kind: "caught-up"; topics: string[] }
   /** A subscriber joined: tell it "live" in order if its topics already are. */
-  | { kind: "joined"; sub: Subscriber };
+  | { kind: "joined"; sub: Subscriber }
+  /** These topics left the stream: a subscriber joining them later waits for their next CaughtUp. */
+  | { kind: "left"; topics: string[] };
 
 export class Subscriber {
   active = true;
@@ -31,7 +33,8 @@ export class Subscriber {
 
   constructor(
     readonly id: number,
-    readonly topics: readonly string[],
+    /** Shrinks only when the server refuses some of them (Fanout.deny). */
+    public topics: readonly string[],
     readonly sink: (d: Delivery) => void,
   ) {
     this.waitingLive = new Set(topics);
@@ -75,7 +78,11 @@ export interface FanoutHooks {
 export class Fanout {
   /** Copy-on-write arrays: a subscriber cut mid-dispatch never disturbs the loop over them. */
   private readonly byTopic = new Map<string, Subscriber[]>();
-  /** Topics that reached CaughtUp at least once since they joined the stream. */
+  /**
+   * Topics that reached CaughtUp at least once since they joined the stream. Kept while the
+   * stream carries the topic, whoever subscribes to it: only a "left" op (the topic really left
+   * the stream) clears it, since no new CaughtUp comes for a topic the stream never dropped.
+   */
   readonly everLive = new Set<string>();
 
   constructor(private readonly hooks: FanoutHooks) {}
@@ -89,11 +96,34 @@ export class Fanout {
     for (const t of sub.topics) {
       const left = (this.byTopic.get(t) ?? []).filter((s) => s !== sub);
       if (left.length > 0) this.byTopic.set(t, left);
-      else {
-        this.byTopic.delete(t);
-        this.everLive.delete(t);
-      }
+      else this.byTopic.delete(t);
     }
+  }
+
+  /**
+   * The server refused `topics`: each subscriber to any of them loses those topics (a
+   * subscriber left with none is inactive) and is told once with a "denied" delivery. Returns
+   * the topics each subscriber lost, for the engine's refcounts.
+   */
+  deny(topics: ReadonlySet<string>, error: ErrorInfo): Map<Subscriber, string[]> {
+    const lost = new Map<Subscriber, string[]>();
+    for (const t of topics) {
+      for (const sub of this.byTopic.get(t) ?? []) lost.set(sub, [...(lost.get(sub) ?? []), t]);
+      this.byTopic.delete(t);
+      this.everLive.delete(t);
+    }
+    for (const [sub, gone] of lost) {
+      sub.topics = sub.topics.filter((t) => !topics.has(t));
+      for (const t of gone) {
+        sub.waitingLive.delete(t);
+        sub.skipUntilLive?.delete(t);
+        sub.floor?.delete(t);
+      }
+      this.sendDirect(sub, { kind: "denied", topics: gone, error });
+      if (sub.topics.length === 0) sub.active = false;
+      else this.maybeLive(sub);
+    }
+    return lost;
   }
 
   dispatch(ops: readonly Op[]): void {
@@ -126,9 +156,9 @@ export class Fanout {
           break;
         case "caught-up":
           for (const t of op.topics) {
+            this.everLive.add(t);
             const subs = this.byTopic.get(t);
             if (subs === undefined) continue;
-            this.everLive.add(t);
             for (const sub of subs) {
               sub.skipUntilLive?.delete(t);
               sub.waitingLive.delete(t);
@@ -140,6 +170,9 @@ export class Fanout {
         case "joined":
           for (const t of op.sub.topics) if (this.everLive.has(t)) op.sub.waitingLive.delete(t);
           this.maybeLive(op.sub);
+          break;
+        case "left":
+          for (const t of op.topics) this.everLive.delete(t);
           break;
       }
     }
@@ -198,7 +231,7 @@ export interface CommitDeps {
   save: (records: CursorRecord[]) => Promise<void>;
   /** Hands `ops` to subscribers; `saved` are the positions they reach (persisted just before). */
   dispatch: (ops: Op[], saved: CursorRecord[]) => void;
-  /** Resolves after `ms` on the engine's clock. */
+  /** Resolves after `ms` on the engine's clock, or sooner when the engine stops or resets. */
   sleep: (ms: number) => Promise<void>;
   warn: (message: string) => void;
   retryMs: number;
@@ -211,6 +244,8 @@ export class GroupCommit {
   private running: Promise<void> | undefined;
   private roomWaiters: (() => void)[] = [];
   private stopped = false;
+  /** Bumped by discard(): a save waiting to retry for an older generation gives up. */
+  private generation = 0;
 
   constructor(private readonly deps: CommitDeps) {}
 
@@ -236,9 +271,21 @@ export class GroupCommit {
     return this.running ?? Promise.resolve();
   }
 
-  /** Drops what is queued; a save in flight still completes and is delivered (it is on disk). */
+  /**
+   * Drops what is queued for good. A save attempt in flight that succeeds is still delivered
+   * (it is on disk); one that failed is not retried (its sleep is cut short by the engine).
+   */
   stop(): void {
     this.stopped = true;
+    this.discard();
+  }
+
+  /**
+   * Logout: drops what is queued and abandons a save waiting to retry, but keeps running for
+   * what is pushed afterwards. The caller cuts the retry's sleep short and awaits idle().
+   */
+  discard(): void {
+    this.generation++;
     this.queue = [];
     this.queuedEvents = 0;
     this.wakeReaders();
@@ -260,7 +307,7 @@ export class GroupCommit {
         this.queuedEvents = 0;
         this.wakeReaders();
         const records = this.deps.takeDirty();
-        if (records.length > 0 && !(await this.persist(records))) return;
+        if (records.length > 0 && !(await this.persist(records))) continue; // stopped or discarded
         this.deps.dispatch(ops, records);
       }
     } finally {
@@ -268,17 +315,22 @@ export class GroupCommit {
     }
   }
 
-  /** Saves until it works or we stop; delivery waits meanwhile (never deliver what is not saved). */
+  /**
+   * Saves until it works, we stop, or the batch is discarded; delivery waits meanwhile (never
+   * deliver what is not saved). False: give the batch up.
+   */
   private async persist(records: CursorRecord[]): Promise<boolean> {
+    const generation = this.generation;
+    const abandoned = (): boolean => this.stopped || generation !== this.generation;
     for (;;) {
       try {
         await this.deps.save(records);
         return true;
       } catch (e) {
-        if (this.stopped) return false;
+        if (abandoned()) return false;
         this.deps.warn(`onestream: saving cursors failed, retrying in ${this.deps.retryMs} ms: ${String(e)}`);
         await this.deps.sleep(this.deps.retryMs);
-        if (this.stopped) return false;
+        if (abandoned()) return false;
       }
     }
   }

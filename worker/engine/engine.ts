@@ -5,7 +5,9 @@
 // one `next` stream (opening). A reconnect is a `next` with no `current`; a topic change or a
 // suspect stream (sleep/wake) is a `next` beside a healthy `current`, which is aborted only
 // once `next` said Hello (make-before-break; overlap is dropped by cursor). History-only
-// catch-up streams for subscribers with an old cursor run beside them, one per subscriber.
+// catch-up streams for subscribers with an old cursor run beside them, one per subscriber and
+// at most maxCatchupStreams at once (the others queue). A topic the server refuses when it is
+// added beside a healthy stream is dropped and its subscribers told ("denied"); the stream stays.
 // Timing lives in backoff.ts and watchdog.ts, persistence in delivery.ts, the outbox in outbox.ts.
 import { create } from "@bufbuild/protobuf";
 import {
@@ -16,7 +18,6 @@ import {
   type SubscribeRequest,
   type SubscribeResponse,
 } from "../../proto/gen/onestream/v1/stream_pb";
-import { topicProblem } from "../../proto/topic";
 import { Backoff, throttleRemaining } from "./backoff";
 import { type EngineConfig, idleTimeoutMs, resolveConfig } from "./config";
 import { withDeadline } from "./deadline";
@@ -41,6 +42,7 @@ import type {
   StreamEvent,
   Subscription,
 } from "./types";
+import { subscribeProblem, isNetworkHint } from "./validate";
 import { STALE, watchdog } from "./watchdog";
 
 type Auth = "connect" | "refresh";
@@ -85,7 +87,8 @@ type Outcome = { kind: "ok" } | { kind: "cancelled" } | { kind: "error"; error: 
 /** Largest uint64: a cursor no topic can have reached. */
 const PAST_ANY_HEAD = 0xffff_ffff_ffff_ffffn;
 
-const HINTS: ReadonlySet<string> = new Set<NetworkHint>(["online", "offline", "pageshow", "resume", "visible"]);
+/** Codes that, on a stream that only added topics, mean "not these topics", not "not you". */
+const TOPIC_REFUSALS: ReadonlySet<string> = new Set(["permission_denied", "not_found", "invalid_argument"]);
 
 const WIRE_RESET: Record<number, ResetReason> = {
   [WireResetReason.RETENTION]: "retention",
@@ -100,16 +103,26 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   /** The app's auth headers; one that never answers is a retryable DeadlineExceeded, not a hang. */
   const headersFor = async (why: Auth): Promise<Record<string, string>> =>
     deps.getHeaders === undefined ? {} : ((await withDeadline(deps.getHeaders(why), config.preHelloIdleMs, clock, "getHeaders")) ?? {});
-  /** Timers of sleep(): close() cancels them, so nothing of ours outlives the engine. */
+  /**
+   * Pending sleep()s, each as the function that ends it at once (timer cancelled, promise
+   * resolved): close() and reset() end them, so nothing of ours outlives the engine and no
+   * awaiter (the group commit's save retry) is left hanging. Sleepers re-check why they woke.
+   */
   const sleeps = new Set<() => void>();
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const cancel = clock.setTimeout(() => {
-        sleeps.delete(cancel);
+      let cancelTimer: (() => void) | undefined;
+      const end = (): void => {
+        cancelTimer?.();
+        sleeps.delete(end);
         resolve();
-      }, ms);
-      sleeps.add(cancel);
+      };
+      cancelTimer = clock.setTimeout(end, ms);
+      sleeps.add(end);
     });
+  const endSleeps = (): void => {
+    for (const end of [...sleeps]) end();
+  };
 
   // ---- state ----
   let closed = false;
@@ -128,6 +141,12 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   let sleepCheckCancel: (() => void) | undefined;
   let onlineWaiters: (() => void)[] = [];
   let subIds = 0;
+  /** Bumped by reset(): a load that was in flight then must not bring wiped state back. */
+  let generation = 0;
+  /** reset()s in progress: no stream opens until the wipe is done. */
+  let resetting = 0;
+  /** Topics of the last stream that said Hello: what the fan-out's everLive is about. */
+  let streamTopics: readonly string[] = [];
   /** Cleared if a server ignores the AHEAD probe (see mainRequest): then plain "live" requests. */
   let probeWorks = true;
   const running = new Set<Promise<void>>();
@@ -170,6 +189,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
 
   // ---- start: load what the last engine left, then connect ----
   const loaded = (async () => {
+    const gen = generation;
     let state: [CursorRecord[], OutboxRecord[]];
     try {
       state = await Promise.all([storage.loadCursors(user), storage.loadOutbox(user)]);
@@ -177,9 +197,10 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
       return fail({ code: "storage", message: `loading persisted state failed: ${String(e)}` });
     }
     if (closed) return;
-    positions.load(state[0]);
+    const wiped = gen !== generation; // reset() ran meanwhile: what we read is gone
+    if (!wiped) positions.load(state[0]);
     ready = true;
-    outbox.load(state[1]);
+    if (!wiped) outbox.load(state[1]);
     for (const [sub, since] of pendingActivation.splice(0)) if (sub.active) activate(sub, since);
     scheduleSleepCheck(clock.now(), clock.monotonic());
     ensure();
@@ -193,7 +214,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     if (offline) return "offline";
     if (current !== undefined) return current.topics.every((t) => current!.caughtUp.has(t)) ? "live" : "catching-up";
     if (retryCancel !== undefined) return "backoff";
-    if (next === undefined && ready && topicSet.size === 0 && connection > 0) return "live";
+    if (next === undefined && ready && resetting === 0 && topicSet.size === 0 && connection > 0) return "live";
     return "connecting";
   }
 
@@ -215,12 +236,13 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   // ---- the main stream ----
   /** Brings the streams in line with the topic set; the one place a main stream starts. */
   function ensure(): void {
-    if (closed || failure !== undefined || offline || !ready || retryCancel !== undefined) return;
+    if (closed || failure !== undefined || offline || !ready || resetting > 0 || retryCancel !== undefined) return;
     const desired = topicSet.list();
     if (desired.length === 0) {
       cancel(next);
       cancel(current);
       next = current = undefined;
+      leaveStream([]);
       refresh();
       return;
     }
@@ -281,6 +303,13 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
         create(TopicRequestSchema, { topic, after, epoch: positions.get(topic)?.epoch ?? serverEpoch }),
       ),
     });
+  }
+
+  /** The stream now carries `topics`: the ones it dropped are no longer live for a newcomer. */
+  function leaveStream(topics: readonly string[]): void {
+    const gone = streamTopics.filter((t) => !topics.includes(t));
+    streamTopics = topics;
+    if (gone.length > 0) commit.push({ kind: "left", topics: gone });
   }
 
   function cancel(conn: Conn | undefined): void {
@@ -360,6 +389,13 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
       case "reset": {
         const { topic, reason, resumeAfter } = frame.value;
         if (!conn.topicSet.has(topic)) return warn(`onestream: TopicReset for "${topic}", not in this stream; ignored`);
+        const p = positions.get(topic);
+        if (reason === WireResetReason.RETENTION && p !== undefined && p.epoch === conn.epoch && resumeAfter <= p.cursor) {
+          // A replacement asked from an older position while the current stream moved on: the
+          // trimmed events are ones we already have. Moving back would repeat them.
+          conn.expectReset.delete(topic);
+          return;
+        }
         conn.expectReset.delete(topic);
         positions.reset(topic, resumeAfter, conn.epoch, conn);
         if (conn.probes.delete(topic)) return; // the answer to our probe: now we know where "now" is
@@ -418,6 +454,12 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     current = conn;
     next = undefined;
     cancel(old);
+    // A topic the old stream had caught up was never interrupted (same epoch, not suspect):
+    // it stays live while the new stream replays the overlap.
+    if (old !== undefined && !old.suspect && old.epoch === conn.epoch) {
+      for (const t of old.caughtUp) if (conn.topicSet.has(t) && !conn.expectReset.has(t)) conn.caughtUp.add(t);
+    }
+    leaveStream(conn.topics);
     connection++;
     serverEpoch = conn.epoch;
     authMode = "connect";
@@ -426,10 +468,16 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   }
 
   function ended(conn: Conn, outcome: Outcome): void {
-    if (conn.catchup !== undefined) return catchupEnded(conn.catchup, conn, outcome);
+    if (conn.catchup !== undefined) {
+      catchupEnded(conn.catchup, conn, outcome);
+      return startCatchups(); // its slot is free
+    }
     if (current === conn) current = undefined;
     else if (next === conn) next = undefined;
     else return; // superseded, cancelled: nothing to do
+    if (outcome.kind === "error" && current !== undefined && !closed && failure === undefined && refusedTopics(conn, outcome.error)) {
+      return;
+    }
     if (closed || failure !== undefined || outcome.kind === "cancelled") return refresh();
     const now = clock.monotonic();
     const healthyMs = conn.openedAt === undefined ? 0 : now - conn.openedAt;
@@ -446,6 +494,31 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     if (next !== undefined) return refresh(); // a replacement is already opening: it is the retry
     if (verdict === "refresh") return retryIn(0);
     retryIn(backoff.next(conn.startedAt, now, { slow: c.verdict === "retry-slow", healthyMs }));
+  }
+
+  /**
+   * A replacement that added topics beside a healthy `current` was refused for good: the server
+   * refuses those topics, not the user. They leave the topic set, their subscribers get
+   * "denied", and the engine carries on with the rest. True when handled so.
+   */
+  function refusedTopics(conn: Conn, error: unknown): boolean {
+    const c = classify(error);
+    if (c.verdict !== "terminal" || !TOPIC_REFUSALS.has(c.info.code)) return false;
+    const added = conn.topics.filter((t) => !current!.topicSet.has(t) && topicSet.has(t));
+    if (added.length === 0) return false;
+    warn(`onestream: the server refused topic(s) ${added.join(", ")}: ${c.info.code}: ${c.info.message}; dropped`);
+    for (const [sub, lost] of fanout.deny(new Set(added), c.info)) {
+      topicSet.remove(lost);
+      const cu = catchups.get(sub);
+      if (cu === undefined) continue;
+      for (const t of lost) cu.cursors.delete(t);
+      if (!sub.active || cu.cursors.size === 0) stopCatchup(cu);
+      if (sub.active && cu.cursors.size === 0) handOver(cu);
+    }
+    ensure();
+    startCatchups();
+    refresh();
+    return true;
   }
 
   function verdictFor(c: Classified, auth: Auth): "terminal" | "refresh" | "retry" {
@@ -491,8 +564,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     cancel(next);
     current = next = undefined;
     for (const c of catchups.values()) stopCatchup(c);
-    for (const cancelSleep of sleeps) cancelSleep();
-    sleeps.clear();
+    endSleeps();
     wakeOnline();
   }
 
@@ -508,14 +580,10 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   // ---- subscribers ----
   function subscribe(topics: string[], sink: (d: Delivery) => void, opts?: { since?: Since }): Subscription {
     if (closed) throw new ClosedError();
-    if (!Array.isArray(topics) || topics.length === 0) throw new TypeError("subscribe: topics must be a non-empty array");
-    for (const t of topics) {
-      const problem = topicProblem(t);
-      if (problem !== undefined) throw new TypeError(`subscribe: ${problem}`);
-    }
-    if (typeof sink !== "function") throw new TypeError("subscribe: sink must be a function");
     const since = opts?.since ?? "stored";
-    checkSince(since, topics);
+    const problem = subscribeProblem(topics, since);
+    if (problem !== undefined) throw new TypeError(`subscribe: ${problem}`);
+    if (typeof sink !== "function") throw new TypeError("subscribe: sink must be a function");
     const unique = [...new Set(topics)];
     const added = topicSet.countNew(unique);
     if (topicSet.size + added > config.maxStreamTopics) {
@@ -536,22 +604,16 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     };
   }
 
-  function checkSince(since: Since, topics: string[]): void {
-    if (since === "now" || since === "stored") return;
-    if (typeof since !== "object" || since === null) throw new TypeError(`subscribe: since must be "now", "stored" or a cursor map`);
-    for (const [t, c] of Object.entries(since)) {
-      if (!topics.includes(t)) throw new TypeError(`subscribe: since names "${t}", which is not one of the topics`);
-      if (typeof c !== "bigint" || c < 0n) throw new TypeError(`subscribe: since["${t}"] must be a bigint ≥ 0`);
-    }
-  }
-
   function activate(sub: Subscriber, since: Since): void {
     const history = new Map<string, bigint>();
     for (const t of sub.topics) {
       const p = positions.get(t)?.cursor;
       if (since === "now") {
+        // Live already: from what was handed over, not from what was accepted, so the events
+        // still queued behind a save reach it too (a resync with "now" must not lose them).
+        const d = delivered.get(t);
         if (!fanout.everLive.has(t)) (sub.skipUntilLive ??= new Set()).add(t);
-        else if (p !== undefined) (sub.floor ??= new Map()).set(t, p);
+        else if (d !== undefined) (sub.floor ??= new Map()).set(t, d);
       } else if (since !== "stored") {
         const c = since[t];
         if (c === undefined) continue; // no cursor for this topic: "stored"
@@ -584,13 +646,20 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   }
 
   // ---- history catch-up ----
-  /** Starts the catch-ups whose topics the main stream carries (so history and live overlap). */
+  /**
+   * Starts the catch-ups whose topics the main stream carries (so history and live overlap),
+   * oldest first, while fewer than maxCatchupStreams run; the rest start as those end.
+   */
   function startCatchups(): void {
-    if (closed || failure !== undefined || offline || current === undefined) return;
+    if (closed || failure !== undefined || offline || resetting > 0 || current === undefined) return;
+    let running = 0;
+    for (const c of catchups.values()) if (c.conn !== undefined) running++;
     for (const c of catchups.values()) {
+      if (running >= config.maxCatchupStreams) return;
       if (c.conn !== undefined || c.retryCancel !== undefined) continue;
       if (![...c.cursors.keys()].every((t) => current!.topicSet.has(t))) continue;
       c.conn = open([...c.cursors.keys()].sort(), c.auth, c);
+      running++;
     }
   }
 
@@ -687,7 +756,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   // ---- network hints and sleep/wake ----
   function hint(h: NetworkHint): void {
     if (closed) throw new ClosedError();
-    if (!HINTS.has(h)) throw new TypeError(`hint: unknown hint "${String(h)}"`);
+    if (!isNetworkHint(h)) throw new TypeError(`hint: unknown hint "${String(h)}"`);
     if (failure !== undefined) return;
     if (h === "offline") {
       if (offline) return;
@@ -696,20 +765,20 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
       cancel(current);
       cancel(next);
       current = next = undefined;
-      for (const c of catchups.values()) {
-        c.retryCancel?.();
-        c.retryCancel = undefined;
-        cancel(c.conn);
-        c.conn = undefined;
-      }
+      for (const c of catchups.values()) stopCatchup(c);
       outbox.hint(true);
       return refresh();
     }
-    outbox.hint(false); // a publish waiting out its backoff goes now
     if (offline) {
+      // Only the network coming back ends offline; a tab becoming visible says nothing about it.
+      if (h !== "online") return;
       offline = false;
       wakeOnline();
-    } else if (retryCancel === undefined) return; // already connecting or connected: nothing to hurry
+      outbox.hint(false);
+    } else {
+      outbox.hint(false); // a publish waiting out its backoff goes now
+      if (retryCancel === undefined) return; // already connecting or connected: nothing to hurry
+    }
     cancelRetry();
     backoff.reset();
     ensure();
@@ -760,12 +829,42 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     return closing;
   }
 
+  /**
+   * Logout. Every stream stops first (no frame moves a position again), queued and retrying
+   * cursor saves are dropped and awaited, then memory and disk are wiped; a load still in
+   * flight will not bring the old state back. Then the stream reopens for the subscribers
+   * still here, with no positions: live from now.
+   */
   async function reset(): Promise<void> {
     if (closed) throw new ClosedError();
-    positions.clear();
-    delivered.clear();
-    outbox.wipe(new Error("publish discarded by reset() (logout)"));
-    await storage.wipe(user);
+    generation++;
+    resetting++;
+    try {
+      cancelRetry();
+      debounceCancel?.();
+      debounceCancel = undefined;
+      cancel(current);
+      cancel(next);
+      current = next = undefined;
+      for (const c of catchups.values()) stopCatchup(c);
+      commit.discard();
+      endSleeps(); // a save waiting to retry gives up now
+      outbox.wipe(new Error("publish discarded by reset() (logout)"));
+      refresh();
+      await commit.idle();
+      positions.clear();
+      delivered.clear();
+      leaveStream([]);
+      await storage.wipe(user);
+    } finally {
+      resetting--;
+      if (resetting === 0 && !closed) {
+        backoff.reset();
+        ensure();
+        startCatchups();
+        refresh();
+      }
+    }
   }
 
   function publish(topic: string, payload: Uint8Array, opts?: { key?: string }): Promise<{ cursor: bigint }> {

@@ -46,13 +46,7 @@ export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
 }
 
-/** Every engine call after close() throws or rejects with this. */
-export class ClosedError extends Error {
-  override readonly name = "ClosedError";
-  constructor(what = "engine") {
-    super(`onestream ${what} is closed`);
-  }
-}
+export { ClosedError } from "./closed-error";
 
 /** The engine stopped for good after a terminal error; pending publishes reject with this. */
 export class FailedError extends Error {

@@ -43,7 +43,11 @@ interface Pending {
 export const MAX_KEY_LENGTH = 256;
 
 export class Outbox {
-  private queue: Pending[] = [];
+  /**
+   * Waiting records by idempotency key, in send (insertion = seq) order: the head, a keyed
+   * lookup and a removal are all O(1), so an offline backlog of n publishes costs O(n).
+   */
+  private queue = new Map<string, Pending>();
   private nextSeq = 1;
   private running = false;
   private stopped: Error | undefined;
@@ -61,7 +65,7 @@ export class Outbox {
   /** Records left by an earlier engine: nobody waits for them, but they are sent first. */
   load(records: readonly OutboxRecord[]): void {
     const sorted = [...records].sort((a, b) => a.seq - b.seq);
-    for (const record of sorted) this.queue.push({ record, stored: Promise.resolve(), waiters: [] });
+    for (const record of sorted) this.queue.set(record.key, { record, stored: Promise.resolve(), waiters: [] });
     for (const r of sorted) this.nextSeq = Math.max(this.nextSeq, r.seq + 1);
     this.kick();
   }
@@ -76,7 +80,7 @@ export class Outbox {
       if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
         return Promise.reject(new TypeError(`publish: key must be a string of 1 to ${MAX_KEY_LENGTH} characters`));
       }
-      const queued = this.queue.find((p) => p.record.key === key);
+      const queued = this.queue.get(key);
       if (queued !== undefined) return new Promise((resolve, reject) => queued.waiters.push({ resolve, reject }));
     }
     const problem = topicProblem(topic);
@@ -96,7 +100,7 @@ export class Outbox {
     };
     return new Promise((resolve, reject) => {
       const stored = this.deps.storage.addOutbox(this.deps.user, record);
-      this.queue.push({ record, stored, waiters: [{ resolve, reject }] });
+      this.queue.set(record.key, { record, stored, waiters: [{ resolve, reject }] });
       this.kick();
     });
   }
@@ -124,8 +128,8 @@ export class Outbox {
 
   private dropAll(err: Error): void {
     this.generation++;
-    const dropped = this.queue;
-    this.queue = [];
+    const dropped = [...this.queue.values()];
+    this.queue = new Map();
     this.inflight?.abort();
     this.wake?.();
     for (const p of dropped) for (const w of p.waiters) w.reject(err);
@@ -138,10 +142,10 @@ export class Outbox {
   private async run(): Promise<void> {
     this.running = true;
     try {
-      while (!this.stopped && this.queue.length > 0) {
+      while (!this.stopped && this.queue.size > 0) {
         const gen = this.generation;
         await this.deps.online();
-        const item = this.queue[0];
+        const item: Pending | undefined = this.queue.values().next().value;
         if (this.stopped || gen !== this.generation || item === undefined) continue;
         try {
           await item.stored;
@@ -201,7 +205,7 @@ export class Outbox {
 
   /** Takes `item` off the queue, settles its promise once, and forgets its record. */
   private settle(item: Pending, err: unknown, remove: boolean, cursor?: bigint): void {
-    if (this.queue[0] === item) this.queue.shift();
+    if (this.queue.get(item.record.key) === item) this.queue.delete(item.record.key);
     if (remove) {
       this.deps.storage.removeOutbox(this.deps.user, item.record.key).catch((e: unknown) => {
         this.deps.warn(`onestream: removing outbox record ${item.record.key} failed (it will be re-sent, harmlessly): ${String(e)}`);

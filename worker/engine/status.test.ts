@@ -47,3 +47,20 @@ describe("StatusCell", () => {
     expect(errors).toHaveLength(3); // at watch(), and at each of the two changes
   });
 });
+
+describe("StatusCell without host globals", () => {
+  it("delivers changes without the global queueMicrotask (the engine is pure)", async () => {
+    const saved = globalThis.queueMicrotask;
+    const cell = new StatusCell(base);
+    const seen: string[] = [];
+    cell.watch((s) => seen.push(s.state));
+    (globalThis as { queueMicrotask?: unknown }).queueMicrotask = undefined;
+    try {
+      cell.set({ ...base, state: "live", connection: 1 });
+      await Promise.resolve();
+    } finally {
+      globalThis.queueMicrotask = saved;
+    }
+    expect(seen).toEqual(["connecting", "live"]);
+  });
+});

@@ -82,7 +82,13 @@ export type Delivery =
   /** The subscriber's position in `topic` was lost; it must resync. Events continue after `resumeAfter`. */
   | { kind: "reset"; topic: string; reason: ResetReason; resumeAfter: bigint }
   /** This subscriber fell behind its bounded queue and was cut; it must resubscribe (host-level). */
-  | { kind: "overflow"; topics: string[] };
+  | { kind: "overflow"; topics: string[] }
+  /**
+   * The server refused these topics (permission_denied, not_found, invalid_argument) when they
+   * were added beside a healthy stream: they left the stream, the rest keeps running. The
+   * subscriber gets nothing more for them; subscribing again retries.
+   */
+  | { kind: "denied"; topics: string[]; error: ErrorInfo };
 
 export type Since = "now" | "stored" | Record<string, bigint>;
 
@@ -143,7 +149,9 @@ export interface Engine {
    * Adds a subscriber. Throws a TypeError (synchronously) for an empty list or a bad topic.
    * `since` defaults to "stored": resume from the persisted cursor, or live from now for a
    * topic never seen. A cursor older than the stream's position is caught up on a bounded
-   * history-only second stream, then handed over to live: exactly once, in order.
+   * history-only second stream, then handed over to live: exactly once, in order. A topic the
+   * server refuses (permission, not found, bad argument) while the stream is up leaves the
+   * stream with a "denied" delivery; the subscription goes on with its other topics.
    */
   subscribe(topics: string[], sink: (d: Delivery) => void, opts?: { since?: Since }): Subscription;
   /**
@@ -162,6 +170,10 @@ export interface Engine {
   watchStatus(cb: (s: Status) => void): () => void;
   /** Teardown in one place. Afterwards every call rejects/throws a ClosedError; status ends "closed". */
   close(): Promise<void>;
-  /** Logout: closes nothing, but wipes this user's cursors and outbox and forgets in-memory positions. */
+  /**
+   * Logout: wipes this user's cursors and outbox (pending publishes reject) and forgets every
+   * position in memory, including saves still queued or waiting to retry. Subscribers stay: the
+   * stream is reopened for them as for topics never seen (live from now). Resolves once wiped.
+   */
   reset(): Promise<void>;
 }

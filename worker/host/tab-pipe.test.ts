@@ -102,7 +102,7 @@ describe("TabPipe", () => {
     expect(pipe.overflowed).toBe(false);
   });
 
-  it("resumes a topic that had nothing delivered from just before its first dropped event", async () => {
+  it("resumes a topic that had nothing delivered from just before its first dropped event; one that lost nothing runs on", async () => {
     const { pipe, settle, freeze } = setup({ maxUnackedEvents: 10, maxBatchEvents: 5 });
     freeze();
     for (let i = 1; i <= 10; i++) pipe.deliver(1, { kind: "events", events: [ev("a", i)] });
@@ -111,10 +111,26 @@ describe("TabPipe", () => {
     pipe.deliver(1, { kind: "events", events: [ev("b", 41)] });
     await settle();
     const points = pipe.resumePoints().get(1)!;
-    expect(points.after.get("a")).toBe(10n);
+    expect(points.after.has("a")).toBe(false); // all 10 were sent before the cut
     expect(points.after.get("b")).toBe(39n);
     expect(points.after.get("c")).toBe(90n);
     expect(points.resets).toEqual([{ kind: "reset", topic: "c", reason: "retention", resumeAfter: 90n }]);
+  });
+
+  it("holds a live report made while cut off for the topics whose subscription runs on; passes overflow and denied through", async () => {
+    const { pipe, batches, settle, freeze } = setup({ maxUnackedEvents: 10, maxBatchEvents: 5 });
+    freeze();
+    for (let i = 1; i <= 10; i++) pipe.deliver(1, { kind: "events", events: [ev("a", i)] });
+    pipe.deliver(1, { kind: "events", events: [ev("t", 1)] }); // cut here: t lost this one
+    pipe.deliver(1, { kind: "live", topics: ["t", "q"] });
+    pipe.deliver(2, { kind: "denied", topics: ["x"], error: { code: "permission_denied", message: "no" } });
+    pipe.deliver(3, { kind: "overflow", topics: ["y"] });
+    await settle();
+    const control = batches.flatMap((b) => b.deliveries).filter(([, d]) => d.kind !== "events");
+    expect(control.map(([sub, d]) => [sub, d.kind])).toEqual([[2, "denied"], [3, "overflow"]]);
+    const point = pipe.resumePoints().get(1)!;
+    expect([...point.after]).toEqual([["t", 0n]]);
+    expect(point.live).toEqual(["q"]); // t is resubscribed and reports live again itself
   });
 
   it("always admits one delivery into an empty pipe, even one larger than the bound", async () => {
@@ -152,9 +168,11 @@ describe("TabPipe", () => {
           for (const topic of ["a", "b", "c"]) {
             const got = sent.filter((e) => e.topic === topic).map((e) => e.cursor);
             const want = all.filter((e) => e.topic === topic).map((e) => e.cursor);
-            // What was sent is a prefix of the topic's events; the resume point is its end.
+            // What was sent is a prefix of the topic's events; the resume point is its end, and
+            // only a topic that lost events has one.
             expect(got).toEqual(want.slice(0, got.length));
-            if (want.length > 0) expect(after.get(topic)).toBe(got.at(-1) ?? want[0]! - 1n);
+            if (got.length < want.length) expect(after.get(topic)).toBe(got.at(-1) ?? want[0]! - 1n);
+            else expect(after.has(topic)).toBe(false);
           }
         },
       ),

@@ -1,8 +1,10 @@
 // One tab's event pipe: coalesces the deliveries of one task into a single postMessage (per-event
 // messages cap fan-out at ~100 k ev/s, batches reach millions), counts what the tab has not
 // acknowledged, and — when a frozen or slow tab falls a whole queue behind — stops sending to it
-// instead of growing memory or stalling other tabs. While stopped it remembers, per
-// subscription and topic, only the cursor to resume after, so `resync` loses and repeats nothing.
+// instead of growing memory or stalling other tabs. While stopped it remembers, per subscription,
+// which topics lost events and the cursor to resume each after (plus held resets and "live"s);
+// the host resubscribes exactly those topics from those cursors. Repeats are possible (a resync
+// resends nothing the tab lacks, but may resend what it has), so the client dedupes by cursor.
 import type { Delivery, Status, StreamEvent } from "../engine/types";
 import type { AckMessage, BatchMessage, DataEndpoint } from "../../src/protocol";
 
@@ -23,6 +25,25 @@ export interface PipeConfig {
 /** Per subscription: topic → cursor to resume after. */
 type Positions = Map<string, bigint>;
 
+/** What a subscription needs after a cut-off (see `resumePoints`). */
+export interface ResumePoint {
+  /** Topics that lost deliveries → the cursor to resume each after. */
+  after: Map<string, bigint>;
+  /** Resets held while cut off, to deliver before the resumed stream. */
+  resets: Delivery[];
+  /** Topics reported live while cut off whose subscription runs on. */
+  live: string[];
+}
+
+function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let s = map.get(key);
+  if (s === undefined) {
+    s = new Set();
+    map.set(key, s);
+  }
+  return s;
+}
+
 export class TabPipe {
   private queue: Array<[number, Delivery]> = [];
   private queuedEvents = 0;
@@ -37,6 +58,10 @@ export class TabPipe {
   private readonly positions = new Map<number, Positions>();
   /** Resets that happened while cut off, delivered on resync. */
   private readonly heldResets = new Map<number, Map<string, Delivery>>();
+  /** Per subscription, topics reported live while cut off, reported on resync. */
+  private readonly heldLive = new Map<number, Set<string>>();
+  /** Per subscription, topics that lost deliveries while cut off: the ones to resubscribe. */
+  private readonly lost = new Map<number, Set<string>>();
   private readonly onMessage = (ev: MessageEvent): void => this.receive(ev.data);
 
   constructor(
@@ -78,22 +103,39 @@ export class TabPipe {
   }
 
   /**
-   * Ends the cut-off: returns, per subscription, the cursor to resume after for each topic that
-   * had deliveries, and the resets held meanwhile (to deliver before the resumed stream).
+   * Ends the cut-off: returns, per subscription that lost anything, the cursor to resume after
+   * for each topic that lost deliveries (every other topic lost nothing: its subscription runs
+   * on), the resets held meanwhile (to deliver before the resumed stream) and the "live" topics
+   * held meanwhile whose subscription runs on (a resubscribed topic reports live again).
    */
-  resumePoints(): Map<number, { after: Map<string, bigint>; resets: Delivery[] }> {
-    const out = new Map<number, { after: Map<string, bigint>; resets: Delivery[] }>();
-    for (const [sub, pos] of this.positions) {
-      out.set(sub, { after: new Map(pos), resets: [...(this.heldResets.get(sub)?.values() ?? [])] });
+  resumePoints(): Map<number, ResumePoint> {
+    const out = new Map<number, ResumePoint>();
+    const subs = new Set([...this.lost.keys(), ...this.heldResets.keys(), ...this.heldLive.keys()]);
+    for (const sub of subs) {
+      const lost = this.lost.get(sub) ?? new Set<string>();
+      const pos = this.position(sub);
+      const after = new Map<string, bigint>();
+      for (const t of lost) after.set(t, pos.get(t)!);
+      const live = [...(this.heldLive.get(sub) ?? [])].filter((t) => !lost.has(t));
+      out.set(sub, { after, resets: [...(this.heldResets.get(sub)?.values() ?? [])], live });
     }
     this.heldResets.clear();
+    this.heldLive.clear();
+    this.lost.clear();
     this.cutOff = false;
     return out;
+  }
+
+  /** Per topic, the cursor of the last event sent to `sub` (or to resume after, when cut off). */
+  positionsOf(sub: number): ReadonlyMap<string, bigint> {
+    return this.positions.get(sub) ?? new Map<string, bigint>();
   }
 
   forget(sub: number): void {
     this.positions.delete(sub);
     this.heldResets.delete(sub);
+    this.heldLive.delete(sub);
+    this.lost.delete(sub);
   }
 
   close(): void {
@@ -119,14 +161,26 @@ export class TabPipe {
   private remember(sub: number, d: Delivery): void {
     if (d.kind === "events") {
       const pos = this.position(sub);
-      for (const e of d.events) if (!pos.has(e.topic)) pos.set(e.topic, e.cursor - 1n);
+      const lost = setOf(this.lost, sub);
+      for (const e of d.events) {
+        if (lost.has(e.topic)) continue;
+        lost.add(e.topic);
+        // Resume after the last event sent, or (none sent yet) just before this first lost one.
+        if (!pos.has(e.topic)) pos.set(e.topic, e.cursor - 1n);
+      }
     } else if (d.kind === "reset") {
       this.position(sub).set(d.topic, d.resumeAfter);
+      setOf(this.lost, sub).add(d.topic);
       const held = this.heldResets.get(sub) ?? new Map<string, Delivery>();
       held.set(d.topic, d);
       this.heldResets.set(sub, held);
+    } else if (d.kind === "live") {
+      for (const t of d.topics) setOf(this.heldLive, sub).add(t);
+    } else {
+      // "overflow", "denied": rare, and the tab must act on them; they do not count against the bound.
+      this.queue.push([sub, d]);
+      this.later();
     }
-    // "live" is dropped: the resubscription reports it again once caught up.
   }
 
   private advance(sub: number, events: StreamEvent[]): void {

@@ -7,6 +7,7 @@ import { createEngine } from "../engine/engine";
 import { FakeClock, seededRandom } from "../engine/testing/fake-clock";
 import { FakeServer } from "../engine/testing/fake-server";
 import { MemoryStorage } from "../engine/testing/memory-storage";
+import type { EngineConfig } from "../engine/config";
 import type { StreamEvent } from "../engine/types";
 import { PROTOCOL_VERSION, tabLockName, type BatchMessage, type ControlApi, type GetAuth, type InitRequest } from "../../src/protocol";
 import type { Locks } from "./locks";
@@ -30,7 +31,7 @@ export interface World {
   dispose(): void;
 }
 
-export function createWorld(opts: { token?: string } = {}): World {
+export function createWorld(opts: { token?: string; engine?: Partial<EngineConfig> } = {}): World {
   const clock = new FakeClock();
   const server = new FakeServer({ clock, ...(opts.token === undefined ? {} : { token: opts.token }) });
   const storage = new MemoryStorage();
@@ -51,7 +52,7 @@ export function createWorld(opts: { token?: string } = {}): World {
         {
           engineFor: (user, getHeaders) => {
             engines.push(user);
-            return createEngine({ transport: server.transport, storage, clock, random: seededRandom(7), user, getHeaders });
+            return createEngine({ transport: server.transport, storage, clock, random: seededRandom(7), user, getHeaders }, opts.engine);
           },
           locks,
           clock,

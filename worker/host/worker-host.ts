@@ -1,13 +1,15 @@
 // Binds engines to tabs. One engine (so one upstream stream) per user, shared by every tab of
 // that user that connects; per tab a comlink control object (`connect()`), a batched data
 // endpoint (TabPipe) and a watch on the tab's Web Lock, granted to us when the tab closes,
-// reloads or navigates — MessagePorts never say so themselves. The same host runs in the
+// reloads or navigates — MessagePorts never say so themselves. An engine that failed for good
+// (a terminal error) is replaced on that user's next init or subscribe. The same host runs in the
 // SharedWorker and, for the fallback, in the leader tab; it touches nothing global but
 // queueMicrotask (batch flushes).
-import type { Clock, Delivery, Engine, NetworkHint, Subscription } from "../engine/types";
+import type { Clock, Delivery, Engine, NetworkHint, Since, Subscription } from "../engine/types";
 import { withDeadline } from "../engine/deadline";
-import { topicProblem } from "../../proto/topic";
-import { ClosedError, VersionMismatchError } from "../../src/errors";
+import { ClosedError } from "../engine/errors";
+import { isNetworkHint, subscribeProblem } from "../engine/validate";
+import { VersionMismatchError } from "../../src/errors";
 import {
   PROTOCOL_VERSION,
   tabLockName,
@@ -63,8 +65,6 @@ export interface Host {
   close(): Promise<void>;
 }
 
-const HINTS: ReadonlySet<string> = new Set<NetworkHint>(["online", "offline", "pageshow", "resume", "visible"]);
-
 /** Integer knob in [1, max]: absent → default; out of range → clamped (and a warning). */
 function knob(value: number | undefined, fallback: number, max: number, name: string, warn: (m: string) => void): number {
   if (value === undefined) return fallback;
@@ -77,9 +77,16 @@ function knob(value: number | undefined, fallback: number, max: number, name: st
   return clamped;
 }
 
+/** One engine subscription behind a tab's subscription, and the topics it still serves. */
+interface Part {
+  handle: Subscription;
+  topics: Set<string>;
+}
+
 interface HostSub {
   spec: SubscribeSpec;
-  engineSubs: Subscription[];
+  /** Usually one; a cursor map beside other topics, a resync or a denial split it. */
+  parts: Part[];
 }
 
 interface Tab {
@@ -128,38 +135,111 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
     throw lastError instanceof Error ? lastError : new Error(String(lastError));
   }
 
+  /**
+   * The user's engine; a failed one (a terminal error: it stays failed) is replaced by a fresh
+   * one, which takes over the subscriptions of every tab of that user.
+   */
   function engineOf(user: string, url: string): UserEngine {
-    let ue = engines.get(user);
+    const ue = engines.get(user);
     if (ue === undefined) {
-      const engine = deps.engineFor(user, (why) => headersFor(user, why), url);
-      const entry: UserEngine = { engine, tabs: new Set(), unwatch: () => {} };
-      entry.unwatch = engine.watchStatus((s) => {
-        for (const tab of entry.tabs) tab.pipe.status(s);
-      });
+      const entry: UserEngine = { engine: newEngine(user, url), tabs: new Set(), unwatch: () => {} };
+      entry.unwatch = watch(entry);
       engines.set(user, entry);
-      ue = entry;
+      return entry;
     }
+    if (ue.engine.status().state !== "failed") return ue;
+    ue.unwatch();
+    const old = ue.engine;
+    ue.engine = newEngine(user, url);
+    ue.unwatch = watch(ue);
+    closeEngine(old);
+    for (const tab of ue.tabs) for (const [sub, s] of tab.subs) restart(tab, sub, s);
     return ue;
   }
 
-  function subscribeEngine(tab: Tab, sub: number, spec: SubscribeSpec): Subscription[] {
+  function newEngine(user: string, url: string): Engine {
+    return deps.engineFor(user, (why) => headersFor(user, why), url);
+  }
+
+  function watch(ue: UserEngine): () => void {
+    return ue.engine.watchStatus((s) => {
+      for (const tab of ue.tabs) tab.pipe.status(s);
+    });
+  }
+
+  function closeEngine(engine: Engine): void {
+    const done: Promise<void> = engine
+      .close()
+      .catch((e: unknown) => warn(`onestream: closing engine failed: ${String(e)}`))
+      .finally(() => closing.delete(done));
+    closing.add(done);
+  }
+
+  /** Moves a subscription to a new engine: from the tab's positions where it has them, else as asked. */
+  function restart(tab: Tab, sub: number, s: HostSub): void {
+    const since: Record<string, bigint> = typeof s.spec.since === "object" ? { ...s.spec.since } : {};
+    for (const [topic, after] of tab.pipe.positionsOf(sub)) since[topic] = after;
+    const otherwise = typeof s.spec.since === "string" ? s.spec.since : (s.spec.otherwise ?? "stored");
+    try {
+      s.parts = subscribeParts(tab, sub, { topics: [...new Set(s.spec.topics)], since, otherwise });
+    } catch (e) {
+      giveBack(tab, sub, s, e);
+    }
+  }
+
+  /** A subscription the host cannot carry on: the tab resubscribes it from its own cursors. */
+  function giveBack(tab: Tab, sub: number, s: HostSub, e: unknown): void {
+    warn(`onestream: subscription ${sub} of tab ${tab.id} must be resubscribed: ${String(e)}`);
+    for (const part of s.parts) part.handle.unsubscribe();
+    s.parts = [];
+    tab.pipe.deliver(sub, { kind: "overflow", topics: [...new Set(s.spec.topics)] });
+  }
+
+  /**
+   * Subscribes `spec` on the user's engine: one engine subscription, or two when a cursor map
+   * names only some topics (the others start from `otherwise`). All or nothing: if the second
+   * subscribe throws, the first is undone, so no topic outlives the tab in the stream.
+   */
+  function subscribeParts(tab: Tab, sub: number, spec: SubscribeSpec): Part[] {
     const engine = engines.get(tab.user)!.engine;
-    const sink = (d: Delivery): void => tab.pipe.deliver(sub, d);
     const since = spec.since;
-    if (since === undefined || typeof since === "string") return [engine.subscribe(spec.topics, sink, { since: since ?? "stored" })];
-    const named = spec.topics.filter((t) => Object.prototype.hasOwnProperty.call(since, t));
-    const others = spec.topics.filter((t) => !Object.prototype.hasOwnProperty.call(since, t));
-    const out: Subscription[] = [];
-    if (named.length > 0) out.push(engine.subscribe(named, sink, { since: Object.fromEntries(named.map((t) => [t, since[t]!])) }));
-    if (others.length > 0) out.push(engine.subscribe(others, sink, { since: spec.otherwise ?? "stored" }));
-    return out;
+    const groups: Array<[string[], Since]> = [];
+    if (since === undefined || typeof since === "string") groups.push([spec.topics, since ?? "stored"]);
+    else {
+      const named = spec.topics.filter((t) => Object.prototype.hasOwnProperty.call(since, t));
+      const others = spec.topics.filter((t) => !Object.prototype.hasOwnProperty.call(since, t));
+      if (named.length > 0) groups.push([named, Object.fromEntries(named.map((t) => [t, since[t]!]))]);
+      if (others.length > 0) groups.push([others, spec.otherwise ?? "stored"]);
+    }
+    const parts: Part[] = [];
+    try {
+      for (const [topics, from] of groups) {
+        const part: Part = { handle: { unsubscribe() {} }, topics: new Set(topics) };
+        part.handle = engine.subscribe(topics, (d) => forward(tab, sub, part, d), { since: from });
+        parts.push(part);
+      }
+    } catch (e) {
+      for (const p of parts) p.handle.unsubscribe();
+      throw e;
+    }
+    return parts;
+  }
+
+  /** Passes what `part` still serves to the tab; a denial takes those topics off it. */
+  function forward(tab: Tab, sub: number, part: Part, d: Delivery): void {
+    const mine = servedBy(part, d);
+    if (mine === undefined) return;
+    tab.pipe.deliver(sub, mine);
+    if (mine.kind !== "denied") return;
+    for (const t of mine.topics) part.topics.delete(t);
+    if (part.topics.size === 0) part.handle.unsubscribe();
   }
 
   function dropTab(tab: Tab): void {
     if (tab.gone) return;
     tab.gone = true;
     tabIds.delete(tab.id);
-    for (const s of tab.subs.values()) for (const es of s.engineSubs) es.unsubscribe();
+    for (const s of tab.subs.values()) for (const p of s.parts) p.handle.unsubscribe();
     tab.subs.clear();
     tab.pipe.close();
     // On a later task, so that the reply to a close() call still goes out on that port.
@@ -171,11 +251,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
     if (ue.tabs.size === 0) {
       engines.delete(tab.user);
       ue.unwatch();
-      const done: Promise<void> = ue.engine
-        .close()
-        .catch((e: unknown) => warn(`onestream: closing engine failed: ${String(e)}`))
-        .finally(() => closing.delete(done));
-      closing.add(done);
+      closeEngine(ue.engine);
     }
   }
 
@@ -184,14 +260,14 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
     let closed = false;
 
     const live = (): Tab => {
-      if (closed || hostClosed || tab?.gone === true) throw new ClosedError("onestream: this tab's connection is closed");
+      if (closed || hostClosed || tab?.gone === true) throw new ClosedError("tab connection");
       if (tab === undefined) throw new Error("onestream: init() must be the first call");
       return tab;
     };
 
     return {
       async init(req: InitRequest, data: DataEndpoint, auth?: GetAuth): Promise<InitResponse> {
-        if (closed || hostClosed) throw new ClosedError("onestream: this tab's connection is closed");
+        if (closed || hostClosed) throw new ClosedError("tab connection");
         if (tab !== undefined) throw new Error("onestream: init() was already called");
         if (req === null || typeof req !== "object") throw new TypeError("onestream: init needs a request object");
         if (req.protocol !== PROTOCOL_VERSION) {
@@ -238,7 +314,8 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         if (!Number.isSafeInteger(sub)) throw new TypeError("onestream: subscription id must be an integer");
         if (t.subs.has(sub)) throw new TypeError(`onestream: subscription ${sub} already exists`);
         checkSpec(spec);
-        t.subs.set(sub, { spec, engineSubs: subscribeEngine(t, sub, spec) });
+        engineOf(t.user, baseUrl!);
+        t.subs.set(sub, { spec, parts: subscribeParts(t, sub, spec) });
       },
 
       async unsubscribe(sub: number): Promise<void> {
@@ -247,7 +324,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         if (s === undefined) return;
         t.subs.delete(sub);
         t.pipe.forget(sub);
-        for (const es of s.engineSubs) es.unsubscribe();
+        for (const p of s.parts) p.handle.unsubscribe();
       },
 
       async resync(ackedSeq: number): Promise<void> {
@@ -255,15 +332,27 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         if (typeof ackedSeq !== "number") throw new TypeError("onestream: resync needs the last handled batch number");
         t.pipe.ack(ackedSeq);
         if (!t.pipe.overflowed) return;
-        const points = t.pipe.resumePoints();
-        for (const [sub, s] of t.subs) {
-          const p = points.get(sub);
-          for (const es of s.engineSubs) es.unsubscribe();
-          for (const r of p?.resets ?? []) t.pipe.deliver(sub, r);
-          const since: Record<string, bigint> = typeof s.spec.since === "object" ? { ...s.spec.since } : {};
-          for (const [topic, after] of p?.after ?? []) since[topic] = after;
-          const otherwise = typeof s.spec.since === "string" ? s.spec.since : (s.spec.otherwise ?? "stored");
-          s.engineSubs = subscribeEngine(t, sub, { topics: s.spec.topics, since, otherwise });
+        // Only topics that lost deliveries are resubscribed, each from the exact cursor the tab
+        // has; the rest lost nothing and their engine subscriptions run on. New before old, so
+        // no topic leaves the stream in between.
+        for (const [sub, p] of t.pipe.resumePoints()) {
+          const s = t.subs.get(sub);
+          if (s === undefined) continue;
+          for (const r of p.resets) t.pipe.deliver(sub, r);
+          if (p.live.length > 0) t.pipe.deliver(sub, { kind: "live", topics: p.live });
+          if (p.after.size === 0) continue;
+          let fresh: Part[];
+          try {
+            fresh = subscribeParts(t, sub, { topics: [...p.after.keys()], since: Object.fromEntries(p.after) });
+          } catch (e) {
+            giveBack(t, sub, s, e);
+            continue;
+          }
+          for (const part of s.parts) {
+            for (const topic of p.after.keys()) part.topics.delete(topic);
+            if (part.topics.size === 0) part.handle.unsubscribe();
+          }
+          s.parts = [...s.parts.filter((part) => part.topics.size > 0), ...fresh];
         }
       },
 
@@ -274,7 +363,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
 
       async hint(h: NetworkHint): Promise<void> {
         const t = live();
-        if (!HINTS.has(h)) throw new TypeError(`onestream: unknown network hint ${String(h)}`);
+        if (!isNetworkHint(h)) throw new TypeError(`onestream: unknown network hint ${String(h)}`);
         engines.get(t.user)!.engine.hint(h);
       },
 
@@ -303,22 +392,22 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   };
 }
 
+/** The part of `d` about topics `part` still serves, or undefined when none. */
+function servedBy(part: Part, d: Delivery): Delivery | undefined {
+  if (d.kind === "events") {
+    const events = d.events.filter((e) => part.topics.has(e.topic));
+    if (events.length === d.events.length) return d;
+    return events.length === 0 ? undefined : { kind: "events", events };
+  }
+  if (d.kind === "reset") return part.topics.has(d.topic) ? d : undefined;
+  const topics = d.topics.filter((t) => part.topics.has(t));
+  return topics.length === 0 ? undefined : { ...d, topics };
+}
+
 function checkSpec(spec: SubscribeSpec): void {
-  if (spec === null || typeof spec !== "object" || !Array.isArray(spec.topics)) {
-    throw new TypeError("onestream: subscribe needs a list of topics");
-  }
-  if (spec.topics.length === 0) throw new TypeError("onestream: subscribe needs at least one topic");
-  for (const topic of spec.topics) {
-    const problem = topicProblem(topic);
-    if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
-  }
-  const since = spec.since;
-  if (since !== undefined && since !== "now" && since !== "stored") {
-    if (since === null || typeof since !== "object") throw new TypeError("onestream: since must be 'now', 'stored' or a cursor record");
-    for (const [topic, c] of Object.entries(since)) {
-      if (typeof c !== "bigint" || c < 0n) throw new TypeError(`onestream: cursor of ${topic} must be a non-negative bigint`);
-    }
-  }
+  if (spec === null || typeof spec !== "object") throw new TypeError("onestream: subscribe needs a spec object");
+  const problem = subscribeProblem(spec.topics, spec.since);
+  if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
   if (spec.otherwise !== undefined && spec.otherwise !== "now" && spec.otherwise !== "stored") {
     throw new TypeError("onestream: otherwise must be 'now' or 'stored'");
   }

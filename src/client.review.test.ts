@@ -1,0 +1,92 @@
+// Client fixes from the code review, against the real host and engine (fake server, fake
+// clock) over real MessageChannels: one onLive per topic however the host splits or resyncs a
+// subscription (L5), a refused topic reaches only its subscription's onError (H2), one
+// ClosedError class whoever throws it.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterEach, describe, expect, it } from "vitest";
+import { ClosedError as EngineClosedError } from "../worker/engine/errors";
+import type { StreamEvent } from "../worker/engine/types";
+import { createWorld, type World } from "../worker/host/test-world";
+import type { Host } from "../worker/host/worker-host";
+import { createClientWith, type Client } from "./client";
+import { ClosedError, DeniedError, reviveError } from "./errors";
+import { hostLink } from "./link";
+
+let world: World;
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  world?.dispose();
+});
+
+function tab(host: Host): Client {
+  const c = createClientWith(
+    { baseUrl: "http://server.test" },
+    { locks: world.locks, connector: { start: (onLink) => onLink(hostLink(host, "shared-worker")), close: () => {} }, hints: false },
+  );
+  clients.push(c);
+  return c;
+}
+
+describe("client (review fixes)", () => {
+  it("L5: a subscription the host splits in two reports each topic live once, in one onLive", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    world.server.publish("a", 5);
+    const c = tab(host);
+    const calls: string[][] = [];
+    const got: StreamEvent[] = [];
+    // A cursor for "a" beside a topic without one: two engine subscriptions behind one.
+    c.subscribe(["a", "b"], (events) => got.push(...events), { since: { a: 2n }, onLive: (t) => calls.push([...t].sort()) });
+    await world.until(() => calls.length > 0 && got.length === 3, "live and the history of a");
+    world.server.publish("a", 1);
+    world.server.publish("b", 1);
+    await world.until(() => got.length === 5, "live events");
+    expect(calls).toEqual([["a", "b"]]);
+  });
+
+  it("L5: a resync after an overflow does not report live again", async () => {
+    world = createWorld();
+    const host = world.newHost({ maxUnackedEvents: 100, maxBatchEvents: 50 });
+    const c = tab(host);
+    const calls: string[][] = [];
+    const got: StreamEvent[] = [];
+    c.subscribe(["t"], (events) => got.push(...events), { since: "now", onLive: (t) => calls.push(t) });
+    await world.until(() => calls.length === 1, "live");
+    let resynced = false;
+    c.onStatus((s) => (resynced ||= s.resyncing));
+    // Bursts faster than the tab acks: over the bound, so the tab is cut and resyncs.
+    for (let i = 0; i < 8; i++) world.server.publish("t", 50);
+    await world.until(() => got.length === 400 && !c.status.resyncing, "all events after a resync");
+    expect(resynced).toBe(true);
+    expect(got.map((e) => Number(e.cursor))).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    expect(calls).toEqual([["t"]]);
+  });
+
+  it("H2: topics the server refuses reach that subscription's onError, naming them; the others keep flowing", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const c = tab(host);
+    const ok: StreamEvent[] = [];
+    c.subscribe(["ok"], (events) => ok.push(...events), { since: "now" });
+    await world.until(() => c.status.state === "live" && c.status.topics.includes("ok"), "live on ok");
+    world.server.rejectSubscribes(new ConnectError("not yours", Code.PermissionDenied));
+    const errors: Error[] = [];
+    const secret = c.subscribe(["secret", "mine"], () => {}, { since: "now", onError: (e) => errors.push(e) });
+    await world.until(() => errors.length > 0, "the refusal");
+    expect(errors[0]).toBeInstanceOf(DeniedError);
+    expect(errors[0]).toMatchObject({ code: "permission_denied", topics: expect.arrayContaining(["secret"]) });
+    expect(errors[0]!.message).toMatch(/secret/);
+    expect(c.status.state).not.toBe("failed");
+    world.server.publish("ok", 2);
+    await world.until(() => ok.length === 2, "ok still flows");
+    secret.unsubscribe();
+  });
+
+  it("has one ClosedError class: the engine's, revived with its message", () => {
+    expect(ClosedError).toBe(EngineClosedError);
+    const revived = reviveError({ name: "ClosedError", message: "onestream tab connection is closed" });
+    expect(revived).toBeInstanceOf(ClosedError);
+    expect(revived.message).toBe("onestream tab connection is closed");
+  });
+});
