@@ -1,6 +1,6 @@
-// Host fixes from the code review, each against the real engine on the fake server, tabs over
-// real MessagePorts: split subscriptions are all-or-nothing (L1), a resync resubscribes only
-// what the tab lost and from its exact cursors (L2), a failed engine is replaced (H2).
+// Host regression tests, each against the real engine on the fake server, tabs over
+// real MessagePorts: split subscriptions are all-or-nothing, a resync resubscribes only
+// what the tab lost and from its exact cursors, a failed engine is replaced.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { createWorld, rawTab, type RawTab, type World } from "./test-world";
@@ -24,8 +24,8 @@ function resyncing(tab: RawTab): () => void {
   };
 }
 
-describe("worker host (review fixes)", () => {
-  it("L1: a split subscription whose second half is refused leaves no topic in the stream", async () => {
+describe("worker host: regressions", () => {
+  it("a split subscription whose second half is refused leaves no topic in the stream", async () => {
     world = createWorld({ engine: { maxStreamTopics: 2 } });
     const host = world.newHost();
     const a = await rawTab(world, host);
@@ -37,7 +37,7 @@ describe("worker host (review fixes)", () => {
     expect(world.server.streamTopics()).toEqual([["x"]]);
   });
 
-  it("L2: a resync resubscribes only the topic that lost events; the other loses nothing", async () => {
+  it("a resync resubscribes only the topic that lost events; the other loses nothing", async () => {
     world = createWorld();
     const host = world.newHost({ maxUnackedEvents: 100, maxBatchEvents: 50 });
     const tab = await rawTab(world, host);
@@ -75,7 +75,7 @@ describe("worker host (review fixes)", () => {
     expect(qLives).toHaveLength(1);
   });
 
-  it("H2: a failed engine is replaced on that user's next subscribe, and every tab's subscriptions move to it", async () => {
+  it("a failed engine is replaced on that user's next subscribe, and every tab's subscriptions move to it", async () => {
     world = createWorld();
     const host = world.newHost();
     const a = await rawTab(world, host);
@@ -93,7 +93,7 @@ describe("worker host (review fixes)", () => {
     expect(world.server.openStreams).toBe(1);
   });
 
-  it("H2: a tab that connects after the failure gets a fresh engine too", async () => {
+  it("a tab that connects after the failure gets a fresh engine too", async () => {
     world = createWorld();
     const host = world.newHost();
     const a = await rawTab(world, host);

@@ -1,5 +1,5 @@
-// Regression tests for the review findings (H1-H3, M1-M4, L2, L3 and the small ones): each
-// scenario failed on the engine before its fix.
+// Regression tests: scenarios that once lost events, hung close()/reset(), misreported status or
+// failed the whole engine for one refused topic. Each failed on the engine before its fix.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ResetReason } from "../../proto/gen/onestream/v1/stream_pb";
@@ -8,7 +8,7 @@ import { FakeClock, frames, MemoryStorage, Recorder, ScriptedTransport, settle, 
 
 const PAST_ANY_HEAD = 0xffff_ffff_ffff_ffffn;
 
-describe("H1: a topic the stream still carries stays live for a new subscriber", () => {
+describe("a topic the stream still carries stays live for a new subscriber", () => {
   it("unsubscribe then subscribe 'now' within the debounce (StrictMode remount) gets events and live", async () => {
     const h = startEngine();
     const first = h.engine.subscribe(["a"], () => {});
@@ -47,7 +47,7 @@ describe("H1: a topic the stream still carries stays live for a new subscriber",
   });
 });
 
-describe("H2: a topic the server refuses beside a healthy stream", () => {
+describe("a topic the server refuses beside a healthy stream", () => {
   const denied = () => new ConnectError("topic b is not yours", Code.PermissionDenied);
 
   it("is dropped and its subscribers told 'denied'; the stream and everyone else keep going", async () => {
@@ -113,7 +113,7 @@ describe("H2: a topic the server refuses beside a healthy stream", () => {
   });
 });
 
-describe("H3: close() settles while a cursor save waits to retry", () => {
+describe("close() settles while a cursor save waits to retry", () => {
   it("close() resolves without the retry timer firing", async () => {
     const h = startEngine({ config: { storageRetryMs: 60_000 } });
     h.engine.subscribe(["a"], () => {});
@@ -148,7 +148,7 @@ describe("H3: close() settles while a cursor save waits to retry", () => {
   });
 });
 
-describe("M1: reset() (logout) leaves nothing of the old positions behind", () => {
+describe("reset() (logout) leaves nothing of the old positions behind", () => {
   it("a save waiting to retry does not write old cursors after the wipe", async () => {
     const storage = new MemoryStorage();
     const saved: bigint[] = [];
@@ -206,7 +206,7 @@ describe("M1: reset() (logout) leaves nothing of the old positions behind", () =
   });
 });
 
-describe("M2: only 'online' ends offline", () => {
+describe("only 'online' ends offline", () => {
   it("visible/pageshow/resume while offline change nothing; online reconnects", async () => {
     const h = startEngine();
     h.engine.subscribe(["a"], () => {});
@@ -225,7 +225,7 @@ describe("M2: only 'online' ends offline", () => {
   });
 });
 
-describe("M3: adding a topic does not report the others as interrupted", () => {
+describe("adding a topic does not report the others as interrupted", () => {
   it("live:a → catching-up with a still live → live:a,b", async () => {
     const clock = new FakeClock();
     const t = new ScriptedTransport();
@@ -247,7 +247,7 @@ describe("M3: adding a topic does not report the others as interrupted", () => {
   });
 });
 
-describe("M4: history catch-ups are bounded", () => {
+describe("history catch-ups are bounded", () => {
   it("at most maxCatchupStreams run at once; the rest wait their turn", async () => {
     const clock = new FakeClock();
     const t = new ScriptedTransport();
@@ -279,7 +279,7 @@ describe("M4: history catch-ups are bounded", () => {
   });
 });
 
-describe("L2: 'now' beside the stream loses nothing accepted but not yet delivered", () => {
+describe("'now' beside the stream loses nothing accepted but not yet delivered", () => {
   it("events queued behind a save in flight reach a 'now' subscriber that joins meanwhile", async () => {
     const h = startEngine();
     const first = new Recorder();
@@ -297,7 +297,7 @@ describe("L2: 'now' beside the stream loses nothing accepted but not yet deliver
   });
 });
 
-describe("L3: a retention reset behind our position on a replacement stream", () => {
+describe("a retention reset behind our position on a replacement stream", () => {
   it("is ignored: no position moved back, no duplicates, no spurious reset", async () => {
     const clock = new FakeClock();
     const t = new ScriptedTransport();

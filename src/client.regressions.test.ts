@@ -1,6 +1,6 @@
-// Client fixes from the code review, against the real host and engine (fake server, fake
+// Client regression tests, against the real host and engine (fake server, fake
 // clock) over real MessageChannels: one onLive per topic however the host splits or resyncs a
-// subscription (L5), a refused topic reaches only its subscription's onError (H2), one
+// subscription, a refused topic reaches only its subscription's onError, one
 // ClosedError class whoever throws it.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
@@ -28,8 +28,8 @@ function tab(host: Host): Client {
   return c;
 }
 
-describe("client (review fixes)", () => {
-  it("L5: a subscription the host splits in two reports each topic live once, in one onLive", async () => {
+describe("client: regressions", () => {
+  it("a subscription the host splits in two reports each topic live once, in one onLive", async () => {
     world = createWorld();
     const host = world.newHost();
     world.server.publish("a", 5);
@@ -45,7 +45,7 @@ describe("client (review fixes)", () => {
     expect(calls).toEqual([["a", "b"]]);
   });
 
-  it("L5: a resync after an overflow does not report live again", async () => {
+  it("a resync after an overflow does not report live again", async () => {
     world = createWorld();
     const host = world.newHost({ maxUnackedEvents: 100, maxBatchEvents: 50 });
     const c = tab(host);
@@ -63,7 +63,7 @@ describe("client (review fixes)", () => {
     expect(calls).toEqual([["t"]]);
   });
 
-  it("H2: topics the server refuses reach that subscription's onError, naming them; the others keep flowing", async () => {
+  it("topics the server refuses reach that subscription's onError, naming them; the others keep flowing", async () => {
     world = createWorld();
     const host = world.newHost();
     const c = tab(host);
