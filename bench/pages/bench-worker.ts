@@ -1,0 +1,86 @@
+// The bench's own worker, for two measurements the repo's worker can't make: cursor persistence
+// OFF (an in-memory Storage) and persistence TIMED (the real IndexedDB binding, each call timed).
+// ServeOptions has no storage option (serve() always opens IndexedDB), so this file composes the
+// host exactly as worker/index.ts#createServedHost does — same engine, transport, clock, locks and
+// host — and swaps only the Storage. No library code is changed. The client's name picks the mode:
+// the "timed" client name times IndexedDB, any other keeps state in memory.
+import * as Comlink from "comlink";
+import { createEngine } from "../../worker/engine/engine";
+import type { CursorRecord, OutboxRecord, Storage } from "../../worker/engine/types";
+import { createGrpcTransport } from "../../worker/host/grpc-transport";
+import { openIdbStorage } from "../../worker/host/idb-storage";
+import { browserLocks } from "../../worker/host/locks";
+import { realClock } from "../../worker/host/real-clock";
+import { createHost } from "../../worker/host/worker-host";
+import { workerName } from "../../src/protocol";
+import { CLIENT_NAMES } from "./api";
+
+/** Keeps state in Maps: what the engine sees of storage, minus IndexedDB. */
+function memoryStorage(): Storage {
+  const cursors = new Map<string, Map<string, CursorRecord>>();
+  const outbox = new Map<string, Map<string, OutboxRecord>>();
+  const of = <T>(m: Map<string, Map<string, T>>, user: string): Map<string, T> => {
+    let inner = m.get(user);
+    if (!inner) m.set(user, (inner = new Map()));
+    return inner;
+  };
+  return {
+    loadCursors: async (user) => [...of(cursors, user).values()],
+    async saveCursors(user, records) {
+      const c = of(cursors, user);
+      for (const r of records) c.set(r.topic, r);
+    },
+    loadOutbox: async (user) => [...of(outbox, user).values()].sort((a, b) => a.seq - b.seq),
+    async addOutbox(user, record) {
+      of(outbox, user).set(record.key, record);
+    },
+    async removeOutbox(user, key) {
+      of(outbox, user).delete(key);
+    },
+    async wipe(user) {
+      cursors.delete(user);
+      outbox.delete(user);
+    },
+  };
+}
+
+/** What the timed mode measured, read by the driver over CDP as `globalThis.__benchSaves`. */
+export interface SaveTimings {
+  /** Start (timeOrigin + now) and duration (ms) of every saveCursors call. */
+  starts: number[];
+  durations: number[];
+}
+
+/** The real storage with every saveCursors (the per-batch transaction) timed. */
+function timedStorage(inner: Storage, out: SaveTimings): Storage {
+  return {
+    ...inner,
+    async saveCursors(user, records) {
+      const t0 = performance.now();
+      await inner.saveCursors(user, records);
+      out.starts.push(performance.timeOrigin + t0);
+      out.durations.push(performance.now() - t0);
+    },
+  };
+}
+
+const timings: SaveTimings = { starts: [], durations: [] };
+(globalThis as unknown as { __benchSaves: SaveTimings }).__benchSaves = timings;
+const timed = (globalThis as unknown as { name?: string }).name === workerName(CLIENT_NAMES.timed);
+const locks = browserLocks();
+if (locks === undefined) throw new Error("bench: Web Locks are not available");
+const storage = timed ? timedStorage(openIdbStorage(), timings) : memoryStorage();
+const warn = (m: string): void => console.warn(m);
+const host = createHost(
+  {
+    engineFor: (user, getHeaders, baseUrl) =>
+      createEngine({ transport: createGrpcTransport({ baseUrl }), storage, clock: realClock, random: Math.random, user, getHeaders, warn }),
+    locks,
+    clock: realClock,
+    warn,
+  },
+  {},
+);
+(globalThis as unknown as { onconnect: (e: MessageEvent) => void }).onconnect = (e) => {
+  for (const port of e.ports) Comlink.expose(host.connect(), port);
+};
