@@ -6,6 +6,7 @@ import * as Comlink from "comlink";
 import { createEngine } from "./engine/engine";
 import { createGrpcTransport } from "./host/grpc-transport";
 import { openIdbStorage } from "./host/idb-storage";
+import type { Storage } from "./engine/types";
 import { browserLocks, type Locks } from "./host/locks";
 import { realClock } from "./host/real-clock";
 import { createHost, type Host, type HostConfig } from "./host/worker-host";
@@ -21,6 +22,11 @@ export interface ServeOptions extends HostConfig {
   baseUrl?: string;
   /** IndexedDB database name (cursors and outbox, keyed by user inside). */
   dbName?: string;
+  /**
+   * Where cursors and the outbox live; default IndexedDB (`dbName`). Another Storage trades the
+   * guarantees across worker restarts for whatever it keeps (an in-memory one keeps nothing).
+   */
+  storage?: Storage;
   /** Engine knobs (timeouts, backoff, …), passed to createEngine as they are. */
   engine?: EngineConfig;
   /** Web Locks; default navigator.locks. */
@@ -39,7 +45,7 @@ export function createServedHost(options: ServeOptions = {}): Served {
   const locks = options.locks ?? browserLocks();
   if (locks === undefined) throw new Error("onestream: Web Locks (navigator.locks) are not available here");
   const warn = options.warn ?? ((m: string) => console.warn(m));
-  const storage = openIdbStorage(options.dbName);
+  const storage = options.storage ?? openIdbStorage(options.dbName);
   const host = createHost(
     {
       engineFor: (user, getHeaders, baseUrl) =>

@@ -1,17 +1,11 @@
 // The bench's own worker, for two measurements the repo's worker can't make: cursor persistence
 // OFF (an in-memory Storage) and persistence TIMED (the real IndexedDB binding, each call timed).
-// ServeOptions has no storage option (serve() always opens IndexedDB), so this file composes the
-// host exactly as worker/index.ts#createServedHost does — same engine, transport, clock, locks and
-// host — and swaps only the Storage. No library code is changed. The client's name picks the mode:
-// the "timed" client name times IndexedDB, any other keeps state in memory.
-import * as Comlink from "comlink";
-import { createEngine } from "../../worker/engine/engine";
+// It is the library's serve() with only `storage` swapped (a documented option); nothing else
+// differs from worker/shared-worker.ts. The client's name picks the mode: the "timed" client name
+// times IndexedDB, any other keeps state in memory.
 import type { CursorRecord, OutboxRecord, Storage } from "../../worker/engine/types";
-import { createGrpcTransport } from "../../worker/host/grpc-transport";
 import { openIdbStorage } from "../../worker/host/idb-storage";
-import { browserLocks } from "../../worker/host/locks";
-import { realClock } from "../../worker/host/real-clock";
-import { createHost } from "../../worker/host/worker-host";
+import { serve } from "../../worker/index";
 import { workerName } from "../../src/protocol";
 import { CLIENT_NAMES } from "./api";
 
@@ -67,20 +61,4 @@ function timedStorage(inner: Storage, out: SaveTimings): Storage {
 const timings: SaveTimings = { starts: [], durations: [] };
 (globalThis as unknown as { __benchSaves: SaveTimings }).__benchSaves = timings;
 const timed = (globalThis as unknown as { name?: string }).name === workerName(CLIENT_NAMES.timed);
-const locks = browserLocks();
-if (locks === undefined) throw new Error("bench: Web Locks are not available");
-const storage = timed ? timedStorage(openIdbStorage(), timings) : memoryStorage();
-const warn = (m: string): void => console.warn(m);
-const host = createHost(
-  {
-    engineFor: (user, getHeaders, baseUrl) =>
-      createEngine({ transport: createGrpcTransport({ baseUrl }), storage, clock: realClock, random: Math.random, user, getHeaders, warn }),
-    locks,
-    clock: realClock,
-    warn,
-  },
-  {},
-);
-(globalThis as unknown as { onconnect: (e: MessageEvent) => void }).onconnect = (e) => {
-  for (const port of e.ports) Comlink.expose(host.connect(), port);
-};
+serve({ storage: timed ? timedStorage(openIdbStorage(), timings) : memoryStorage() });
