@@ -2,15 +2,9 @@
 // plain-HTTP admin endpoints the server documents (/admin/stats, /admin/publish, /admin/fault).
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { AdminStats } from "../../server/admin";
 
-export interface AdminStats {
-  activeStreams: number;
-  totalStreams: number;
-  publishes: number;
-  epoch: string;
-  topics: Record<string, string>;
-  subscribedTopics: string[];
-}
+export type { AdminStats };
 
 export interface BenchServer {
   url: string;
