@@ -9,6 +9,8 @@ export interface WorkerTarget {
   send<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
   /** Used JS heap bytes after a full GC (the figure that shows growth, not garbage). */
   heapAfterGc(): Promise<number>;
+  /** A full heap snapshot (the .heapsnapshot JSON text); the snapshot itself runs a full GC first. */
+  takeHeapSnapshot(): Promise<string>;
   /** Offline (true) makes the worker's NEW requests fail; open streams keep flowing. */
   setOffline(offline: boolean): Promise<void>;
   detach(): Promise<void>;
@@ -49,10 +51,15 @@ export async function attachSharedWorker(browser: Browser, name: string): Promis
 
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Receives the worker's protocol events (messages without an id), e.g. heap snapshot chunks. */
+  let onEvent: ((method: string, params: unknown) => void) | undefined;
   session.on("Target.receivedMessageFromTarget", (ev: { sessionId: string; message: string }) => {
     if (ev.sessionId !== sessionId) return;
-    const msg = JSON.parse(ev.message) as { id?: number; result?: unknown; error?: { message: string } };
-    if (msg.id === undefined) return;
+    const msg = JSON.parse(ev.message) as { id?: number; method?: string; params?: unknown; result?: unknown; error?: { message: string } };
+    if (msg.id === undefined) {
+      if (msg.method) onEvent?.(msg.method, msg.params);
+      return;
+    }
     const waiter = pending.get(msg.id);
     if (!waiter) return;
     pending.delete(msg.id);
@@ -90,6 +97,19 @@ export async function attachSharedWorker(browser: Browser, name: string): Promis
       await send("HeapProfiler.collectGarbage");
       const { usedSize } = await send<{ usedSize: number }>("Runtime.getHeapUsage");
       return usedSize;
+    },
+    async takeHeapSnapshot() {
+      const chunks: string[] = [];
+      onEvent = (method, params) => {
+        if (method === "HeapProfiler.addHeapSnapshotChunk") chunks.push((params as { chunk: string }).chunk);
+      };
+      try {
+        // Chunks arrive as events before the command's response, in order.
+        await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+      } finally {
+        onEvent = undefined;
+      }
+      return chunks.join("");
     },
     async setOffline(offline) {
       if (!networkEnabled) {

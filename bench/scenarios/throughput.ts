@@ -35,11 +35,30 @@ const DELIVERY_TIMEOUT_MS = 120_000;
 /** V8 sampling interval for the profiled run (µs). */
 const PROFILE_INTERVAL_US = 200;
 const HOTSPOTS = 10;
-/** Overflow-free on/off pairs needed for a paired persistence cost. */
-const MIN_PAIRS = 3;
+/**
+ * The persistence comparison runs a closed-loop producer instead: each step it reads the tabs'
+ * counts and tops the server head up to PACED_MAX_LEAD events ahead of the slowest tab (in one
+ * POST, when at least PACED_MIN_CHUNK fit). The worker's per-tab queue (default bound 50 k
+ * unacknowledged events) holds what the tab has not acked; acks trail the tab's count by however
+ * long the worker is busy with a burst, and with a 25 k lead tabs of the faster variant still
+ * overflowed, so the lead is a fifth of the bound. Topping up (rather than fixed chunks) keeps a
+ * backlog in front of the tabs while the server appends, so the delivered rate is what 4 tabs
+ * absorb through that variant's worker, not how fast one serial producer loop goes, nor how a
+ * flooded tab recovers. Overflows are still counted, and a pair with one is left out.
+ */
+const PACED_MIN_CHUNK = 2_000;
+const PACED_MAX_LEAD = 10_000;
+/** Paced runs deliver this many times BENCH_THROUGHPUT_EVENTS: longer runs, less run-to-run noise in a pair. */
+const PACED_EVENTS_FACTOR = 2;
+/** Pause between looks at the tabs while the lead is full (ms). */
+const PACED_POLL_MS = 2;
 
 interface RunResult {
   deliveredPerS: number;
+  /** Paced runs: the largest lead of the server head over the slowest tab at any append. */
+  maxLead?: number;
+  /** Paced runs: median lead over the producer's looks (well above 0 = the tabs always had events to take). */
+  medianLead?: number;
   appendedPerS: number;
   /** Tab queue overflows in the worker (each one a resync) during the run, all tabs. */
   overflows: number;
@@ -66,6 +85,35 @@ async function publishAll(server: BenchServer, topic: string, total: number): Pr
   return total / ((performance.now() - start) / 1000);
 }
 
+/** Closed loop: tops the head up to PACED_MAX_LEAD ahead of the slowest tab, never beyond. */
+async function publishPaced(
+  server: BenchServer,
+  topic: string,
+  total: number,
+  snapshots: () => Promise<Snapshot[]>,
+): Promise<{ appendedPerS: number; maxLead: number; medianLead: number }> {
+  const start = performance.now();
+  let maxLead = 0;
+  const leads: number[] = [];
+  for (let sent = 0; sent < total; ) {
+    const snaps = await snapshots();
+    const err = snaps.find((x) => x.error);
+    if (err) throw new Error(`tab error: ${err.error}`);
+    const slowest = Math.min(...snaps.map((x) => x.count));
+    if (sent > 0) leads.push(sent - slowest);
+    const n = Math.min(PACED_MAX_LEAD - (sent - slowest), total - sent);
+    const lead = sent + n - slowest;
+    if (n < Math.min(PACED_MIN_CHUNK, total - sent)) {
+      await new Promise((r) => setTimeout(r, PACED_POLL_MS));
+      continue;
+    }
+    await server.publish(topic, "t", n);
+    sent += n;
+    maxLead = Math.max(maxLead, lead);
+  }
+  return { appendedPerS: total / ((performance.now() - start) / 1000), maxLead, medianLead: summarize(leads).median };
+}
+
 /** One run: 4 tabs of `page` (onestream.html, onestream.html?persist=off, plain.html). */
 async function oneRun(
   ctx: BenchContext,
@@ -73,7 +121,7 @@ async function oneRun(
   url: string,
   topic: string,
   total: number,
-  extras: { profiles?: Profiles; saves?: (r: SaveReport) => void } = {},
+  extras: { profiles?: Profiles; saves?: (r: SaveReport) => void; paced?: boolean } = {},
 ): Promise<RunResult> {
   const { profiles } = extras;
   const t = await openTabs(ctx.browser, url, TABS);
@@ -83,7 +131,9 @@ async function oneRun(
     await ctx.cpu.waitForQuiet(QUIET_BELOW, QUIET_MAX_WAIT_MS);
     const stopProfiling = profiles ? await startProfiling(ctx, t.context, t.pages[0]!) : undefined;
     const cpuMark = ctx.cpu.mark();
-    const appendedPerS = await publishAll(server, topic, total);
+    const { appendedPerS, maxLead, medianLead } = extras.paced
+      ? await publishPaced(server, topic, total, () => t.snapshots())
+      : { appendedPerS: await publishAll(server, topic, total), maxLead: undefined, medianLead: undefined };
     const snaps = await pollUntil(
       async () => {
         const s = await t.snapshots();
@@ -102,7 +152,7 @@ async function oneRun(
     }
     if (profiles && stopProfiling) Object.assign(profiles, await stopProfiling());
     const overflows = snaps.reduce((n, x) => n + (x.overflows ?? 0), 0);
-    return { deliveredPerS: deliveredRate(snaps, total), appendedPerS, overflows, cpu };
+    return { deliveredPerS: deliveredRate(snaps, total), appendedPerS, overflows, cpu, ...(maxLead === undefined ? {} : { maxLead, medianLead }) };
   } finally {
     await t.close();
     await server.waitFor((s) => s.activeStreams === 0, 10_000, "streams closed");
@@ -159,26 +209,36 @@ async function ceilingRun(ctx: BenchContext, total: number): Promise<number> {
   }
 }
 
+type Variant = Mode | "paced-on" | "paced-off";
+
 export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
   const total = ctx.config.throughputEvents;
+  const pacedTotal = total * PACED_EVENTS_FACTOR;
   const server = await startBenchServer({ retention: { maxEvents: BENCH_RETENTION_EVENTS } });
-  const runs: Record<Mode | "nopersist", RunResult[]> = { onestream: [], plain: [], nopersist: [] };
+  const runs: Record<Variant, RunResult[]> = { onestream: [], plain: [], "paced-on": [], "paced-off": [] };
   const ceiling: number[] = [];
   const profiles: Profiles = { worker: [], tab: [] };
   let saves: SaveReport | undefined;
-  let timedRate = Number.NaN;
+  let timed: RunResult | undefined;
   try {
     for (let run = 0; run < ctx.config.runs; run++) {
-      const variants: [Mode | "nopersist", string][] = [
-        ["onestream", pageFor(ctx, "onestream", server.url)],
-        ["nopersist", `${pageFor(ctx, "onestream", server.url)}&persist=off`],
+      const on = pageFor(ctx, "onestream", server.url);
+      const variants: [Variant, string][] = [
+        ["onestream", on],
         ["plain", pageFor(ctx, "plain", server.url)],
+        // Back to back, so each on/off pair shares the machine's load (order alternates too).
+        ["paced-on", on],
+        ["paced-off", `${on}&persist=off`],
       ];
       if (run % 2 === 1) variants.reverse();
       for (const [name, url] of variants) {
-        const r = await oneRun(ctx, server, url, `tp-${name}-${run}`, total);
+        const paced = name.startsWith("paced");
+        const r = await oneRun(ctx, server, url, `tp-${name}-${run}`, paced ? pacedTotal : total, { paced });
         runs[name].push(r);
-        ctx.log(`throughput ${name} run ${run + 1}: delivered ${(r.deliveredPerS / 1e6).toFixed(2)} M ev/s, server appended ${(r.appendedPerS / 1e6).toFixed(2)} M ev/s`);
+        ctx.log(
+          `throughput ${name} run ${run + 1}: delivered ${(r.deliveredPerS / 1e6).toFixed(2)} M ev/s, server appended ${(r.appendedPerS / 1e6).toFixed(2)} M ev/s, overflows ${r.overflows}` +
+            (r.maxLead === undefined ? "" : `, lead median ${r.medianLead} max ${r.maxLead}`),
+        );
       }
       const c = await ceilingRun(ctx, total);
       ceiling.push(c);
@@ -187,41 +247,30 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     // One more onestream run under the profiler (not counted: profiling slows it down).
     ctx.log("throughput: profiled onestream run");
     await oneRun(ctx, server, pageFor(ctx, "onestream", server.url), "tp-profiled", total, { profiles });
-    // And one with every IndexedDB cursor save timed (bench-worker.ts, persist=timed).
-    ctx.log("throughput: run with timed cursor saves");
-    const timed = await oneRun(ctx, server, `${pageFor(ctx, "onestream", server.url)}&persist=timed`, "tp-timed", total, {
+    // And one paced run with every IndexedDB cursor save timed (bench-worker.ts, persist=timed):
+    // what the paced on/off difference is made of.
+    ctx.log("throughput: paced run with timed cursor saves");
+    timed = await oneRun(ctx, server, `${pageFor(ctx, "onestream", server.url)}&persist=timed`, "tp-timed", pacedTotal, {
+      paced: true,
       saves: (r) => (saves = r),
     });
-    timedRate = timed.deliveredPerS;
   } finally {
     await server.close();
   }
-  const d = (k: Mode | "nopersist"): Summary => summarize(runs[k].map((r) => r.deliveredPerS));
-  const a = (k: Mode | "nopersist"): Summary => summarize(runs[k].map((r) => r.appendedPerS));
+  const d = (k: Variant): Summary => summarize(runs[k].map((r) => r.deliveredPerS));
+  const a = (k: Variant): Summary => summarize(runs[k].map((r) => r.appendedPerS));
   const delivered = { onestream: d("onestream"), plain: d("plain") };
-  // A run in which a tab overflowed its queue in the worker measured the resync path, not steady
-  // delivery, so the cost is judged on overflow-free runs: paired (run i on vs off, back to back
-  // under the same load) when at least MIN_PAIRS pairs are clean, else the clean runs' medians.
-  const cleanOn = runs.onestream.filter((r) => r.overflows === 0).map((r) => r.deliveredPerS);
-  const cleanOff = runs.nopersist.filter((r) => r.overflows === 0).map((r) => r.deliveredPerS);
-  const cleanPairs = runs.onestream
-    .map((on, i) => [on, runs.nopersist[i]!] as const)
-    .filter(([on, off]) => on.overflows === 0 && off.overflows === 0);
-  let persistCost: Summary | undefined;
-  let costLabel: string;
-  if (cleanPairs.length >= MIN_PAIRS) {
-    persistCost = summarize(cleanPairs.map(([on, off]) => 1 - on.deliveredPerS / off.deliveredPerS));
-    costLabel = `cost ${fmt(scale(persistCost, 100), 1, " %")}, paired over the ${cleanPairs.length} pairs without overflows`;
-  } else if (cleanOn.length >= 2 && cleanOff.length >= 2) {
-    const c = 1 - summarize(cleanOn).median / summarize(cleanOff).median;
-    persistCost = { median: c, min: c, max: c, runs: 1 };
-    costLabel =
-      `cost ${(c * 100).toFixed(1)} % from the medians of the overflow-free runs (on ${cleanOn.length}, off ${cleanOff.length} of ` +
-      `${ctx.config.runs}; only ${cleanPairs.length} clean pairs)`;
-  } else {
-    costLabel = `not measurable: too few overflow-free runs (on ${cleanOn.length}, off ${cleanOff.length} of ${ctx.config.runs})`;
-  }
-  const overflowRuns = (k: Mode | "nopersist"): number => runs[k].filter((r) => r.overflows > 0).length;
+  // Paced runs should never overflow (see PACED_MAX_LEAD); a pair where one did is left out
+  // rather than mixing the resync path into the cost.
+  const pairs = runs["paced-on"].map((on, i) => [on, runs["paced-off"][i]!] as const);
+  const cleanPairs = pairs.filter(([on, off]) => on.overflows === 0 && off.overflows === 0);
+  const pairCosts = pairs.map(([on, off]) => 1 - on.deliveredPerS / off.deliveredPerS);
+  const persistCost: Summary | undefined = cleanPairs.length
+    ? summarize(cleanPairs.map(([on, off]) => 1 - on.deliveredPerS / off.deliveredPerS))
+    : undefined;
+  const pacedOverflows = runs["paced-on"].concat(runs["paced-off"]).reduce((n, r) => n + r.overflows, 0);
+  const maxLead = Math.max(...runs["paced-on"].concat(runs["paced-off"]).map((r) => r.maxLead ?? 0));
+  const minMedianLead = Math.min(...runs["paced-on"].concat(runs["paced-off"]).map((r) => r.medianLead ?? Number.NaN));
   /** What bounds delivery, from this run's measurements (CPU per process group, append rate). */
   const throughputBound = (): string => {
     const perTab = delivered.onestream.median / TABS;
@@ -241,10 +290,14 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
     if (perTab >= 0.85 * appended) return `bound: the producer, tabs kept up with appends (${facts})`;
     return `bound: the client side, tabs lagged the appends with CPU to spare (${facts}; see the profile)`;
   };
-  const persistenceBound = (): string =>
+  /** Each delivered batch waits for its cursor save: what the timed paced run measured of the saves. */
+  const saveFacts = (): string =>
     saves
-      ? `IndexedDB saves in flight ${(saves.busyShare * 100).toFixed(0)} % of the delivery window (save p50 ${saves.p50Ms.toFixed(1)} ms, p99 ${saves.p99Ms.toFixed(1)} ms, ${saves.saves} saves), renderers at ${((meanShares(runs.onestream).get(RENDERERS) ?? 0) * 100).toFixed(0)} % of a core`
+      ? `in a paced run with saves timed, an IndexedDB cursor save was in flight ${(saves.busyShare * 100).toFixed(0)} % of the delivery window ` +
+        `(${saves.saves} saves for ${pacedTotal.toLocaleString("en")} events, ≈ ${Math.round(pacedTotal / Math.max(1, saves.saves)).toLocaleString("en")} events per save; ` +
+        `save p50 ${saves.p50Ms.toFixed(1)} ms, p99 ${saves.p99Ms.toFixed(1)} ms); renderers ${((meanShares(runs["paced-on"]).get(RENDERERS) ?? 0) * 100).toFixed(0)} % of a core`
       : "no save timings";
+  const pct1 = (s: Summary): string => fmt(scale(s, 100), 1, " %");
   const rows: Row[] = [
     {
       figure: `sustained throughput delivered to ${TABS} tabs (aggregate)`,
@@ -261,48 +314,73 @@ export async function throughput(ctx: BenchContext): Promise<ScenarioResult> {
       verdict: "—",
     },
     {
-      figure: "throughput with cursor persistence on vs off",
-      onestream: `on ${fmtRate(d("onestream"))} · off ${fmtRate(d("nopersist"))} (all runs) · ${costLabel}`,
+      figure: `throughput with cursor persistence on vs off (paced: head ≤ ${PACED_MAX_LEAD / 1000} k events ahead of the slowest tab)`,
+      onestream:
+        `on ${fmtRate(d("paced-on"))} · off ${fmtRate(d("paced-off"))} · cost ${persistCost ? `${pct1(persistCost)} paired over ${cleanPairs.length} pairs` : "n/a"}` +
+        ` · tab overflows ${pacedOverflows} in ${pairs.length * 2} runs`,
       plain: "—",
       goal: "< 5 % cost",
       verdict:
         persistCost === undefined
-          ? `inconclusive — tabs overflowed in ${overflowRuns("onestream")} on-runs and ${overflowRuns("nopersist")} off-runs of ${ctx.config.runs}`
+          ? `inconclusive — every pair had an overflow`
           : persistCost.median < 0.05
-            ? `met${overflowRuns("nopersist") > 0 ? ` (without persistence, tabs overflowed in ${overflowRuns("nopersist")} of ${ctx.config.runs} runs; with it, in ${overflowRuns("onestream")})` : ""}`
-            : `NOT met — ${persistenceBound()}`,
+            ? `met — paired cost ${pct1(persistCost)}; ${saveFacts()}`
+            : `NOT met — bound: the cursor save before each delivery; ${saveFacts()}`,
     },
   ];
-  const perRun = (k: Mode | "nopersist"): string =>
-    `| ${k} | ${runs[k].map((r) => (r.deliveredPerS / 1e6).toFixed(2)).join(", ")} | ${fmtRate(a(k))} | ${k === "plain" ? "—" : runs[k].map((r) => r.overflows).join(", ")} | ${runs[k].map((r) => ((r.cpu.get(NOT_OURS) ?? 0) * 100).toFixed(0)).join(", ")} |`;
+  const cpuOf = (k: Variant): string => runs[k].map((r) => ((r.cpu.get(NOT_OURS) ?? 0) * 100).toFixed(0)).join(", ");
+  const perRun = (k: Variant): string =>
+    `| ${k} | ${runs[k].map((r) => (r.deliveredPerS / 1e6).toFixed(2)).join(", ")} | ${fmtRate(a(k))} | ${k === "plain" ? "—" : runs[k].map((r) => r.overflows).join(", ")} | ${cpuOf(k)} |`;
+  const pacedCpu = (k: Variant): string => {
+    const sh = meanShares(runs[k]);
+    return `renderers ${((sh.get(RENDERERS) ?? 0) * 100).toFixed(0)} %, server ${((sh.get(SERVER) ?? 0) * 100).toFixed(0)} %, machine ${([...sh.values()].reduce((x, y) => x + y, 0) * 100).toFixed(0)} % of ${cpus().length * 100} %`;
+  };
   return {
     rows,
     details: [
       "## Throughput",
       "",
       `Each run: ${TABS} tabs subscribed to one topic, then ${total.toLocaleString("en")} events appended with POST /admin/publish`,
-      `in chunks of ${PUBLISH_CHUNK.toLocaleString("en")}. Delivered = events × tabs / (last receipt − first receipt), receipts in`,
-      "page clocks. *nopersist* is bench/pages/bench-worker.ts: the host and engine `serve()` builds, with an in-memory Storage (see bench/README.md).",
-      `The ceiling is a bare SharedWorker posting ${CEILING_BATCH}-event batches of the same event shape to ${TABS} pages.`,
+      `in chunks of ${PUBLISH_CHUNK.toLocaleString("en")}, as fast as the server takes them. Delivered = events × tabs / (last receipt − first receipt), receipts in`,
+      "page clocks. The ceiling is a bare SharedWorker posting " + `${CEILING_BATCH}-event batches of the same event shape to ${TABS} pages.`,
       "",
       `Before each run the driver waits up to ${QUIET_MAX_WAIT_MS / 1000} s for other processes to use < ${QUIET_BELOW * 100} % of a core (shared machine).`,
       "",
       "| variant | delivered per run (M ev/s) | server append rate | tab overflows (resyncs) per run | others' CPU per run (% of a core) |",
       "|---|---|---|---|---|",
       perRun("onestream"),
-      perRun("nopersist"),
       perRun("plain"),
       `| ceiling | ${ceiling.map((c) => (c / 1e6).toFixed(2)).join(", ")} | — | — | — |`,
       "",
       "An overflow is a tab that fell behind the host's bounded per-tab queue (default 50 k unacknowledged events) and",
       "resynced from its cursor; a run with overflows measures that recovery path as much as steady delivery.",
       "",
-      `Persistence breakdown: one extra run (not counted) with the real IndexedDB store timed call by call delivered`,
-      `${(timedRate / 1e6).toFixed(2)} M ev/s; ${saves ? saveLine(saves) : "no save timings"}.`,
+      "### Cursor persistence on vs off (paced)",
+      "",
+      `Unpaced, the producer outruns 4 tabs and they overflow, so on/off would compare resyncs. These runs use a closed-loop`,
+      `producer: ${pacedTotal.toLocaleString("en")} events per run (${PACED_EVENTS_FACTOR} × the unpaced runs, for less noise); each step it reads the tabs' counts and tops the server head up to ${PACED_MAX_LEAD.toLocaleString("en")} events ahead of the`,
+      `slowest tab (one POST, when ≥ ${PACED_MIN_CHUNK.toLocaleString("en")} fit), a fifth of the host's per-tab bound of unacked events, so no tab should overflow; the delivered rate`,
+      `is then what 4 tabs absorb through that worker. *on* is the repo's worker (IndexedDB cursor store), *off* is`,
+      "bench/pages/bench-worker.ts: the host and engine `serve()` builds, with an in-memory Storage (see bench/README.md).",
+      `Each on/off pair runs back to back (order alternating); cost = 1 − on/off per pair. Largest lead seen: ${maxLead.toLocaleString("en")} events;`,
+      `the smallest per-run median lead ${minMedianLead.toLocaleString("en")} events (the tabs always had events waiting: the producer did not starve them).`,
+      `CPU (mean over the runs): on — ${pacedCpu("paced-on")}; off — ${pacedCpu("paced-off")}.`,
+      "",
+      "| run | on (M ev/s) | off (M ev/s) | cost | overflows on / off | median lead on / off | others' CPU on / off (% of a core) |",
+      "|---|---|---|---|---|---|---|",
+      ...pairs.map(
+        ([on, off], i) =>
+          `| ${i + 1} | ${(on.deliveredPerS / 1e6).toFixed(3)} | ${(off.deliveredPerS / 1e6).toFixed(3)} | ${(pairCosts[i]! * 100).toFixed(1)} % | ${on.overflows} / ${off.overflows} | ${on.medianLead} / ${off.medianLead} | ${((on.cpu.get(NOT_OURS) ?? 0) * 100).toFixed(0)} / ${((off.cpu.get(NOT_OURS) ?? 0) * 100).toFixed(0)} |`,
+      ),
+      "",
+      `Persistence breakdown: one extra paced run (not counted) with the real IndexedDB store timed call by call (bench-worker.ts, persist=timed)`,
+      `delivered ${timed ? (timed.deliveredPerS / 1e6).toFixed(3) : "n/a"} M ev/s; ${saves ? saveLine(saves) : "no save timings"}.`,
+      "The engine writes the cursor before it delivers a batch, so a save in flight is time that batch waits; when the cost is far below",
+      "the share of time a save is in flight, the saves overlapped with the delivery work that bounds the rate (renderer CPU).",
       "",
       "CPU while appending and delivering (mean over the runs, /proc accounting; 100 % = one core fully busy):",
       "",
-      ...(["onestream", "nopersist", "plain"] as const).flatMap((k) => [`${k}:`, "", ...cpuLines(meanShares(runs[k])), ""]),
+      ...(["onestream", "plain", "paced-on", "paced-off"] as const).flatMap((k) => [`${k}:`, "", ...cpuLines(meanShares(runs[k])), ""]),
       `Where the time goes: one extra onestream run (not counted above) with V8's sampling profiler (${PROFILE_INTERVAL_US} µs)`,
       "in the SharedWorker and in tab 1; self time per function, share of all samples (idle included):",
       "",
