@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ResetReason } from "../../proto/gen/onestream/v1/stream_pb";
-import { event, FakeClock, FakeServer, frames, MemoryStorage, Recorder, ScriptedTransport, startEngine } from "./testing";
+import { event, FakeClock, FakeServer, frames, MemoryStorage, Recorder, ScriptedTransport, startEngine, startLiveOnScript } from "./testing";
 import type { Delivery } from "./types";
 
 describe("engine: persistence and dedupe", () => {
@@ -183,14 +183,7 @@ describe("engine: persistence and dedupe", () => {
 
 describe("engine: topic changes", () => {
   it("make-before-break: the old stream is aborted only after the new one said Hello; overlap deduped", async () => {
-    const clock = new FakeClock();
-    const t = new ScriptedTransport();
-    const h = startEngine({ clock, transport: t });
-    const ra = new Recorder();
-    h.engine.subscribe(["a"], ra.sink);
-    await clock.advance(1);
-    t.last.accept();
-    await clock.advance(1);
+    const { clock, t, rec: ra, ...h } = await startLiveOnScript();
     const rb = new Recorder();
     h.engine.subscribe(["b"], rb.sink);
     await clock.advance(25); // past the debounce

@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ResetReason } from "../../proto/gen/onestream/v1/stream_pb";
 import { DEFAULT_CONFIG, KNOBS } from "./config";
-import { FakeClock, frames, MemoryStorage, Recorder, ScriptedTransport, settle, startEngine } from "./testing";
+import { FakeClock, frames, MemoryStorage, Recorder, ScriptedTransport, settle, startEngine, startLiveOnScript } from "./testing";
 
 const PAST_ANY_HEAD = 0xffff_ffff_ffff_ffffn;
 
@@ -51,14 +51,7 @@ describe("a topic the server refuses beside a healthy stream", () => {
   const denied = () => new ConnectError("topic b is not yours", Code.PermissionDenied);
 
   it("is dropped and its subscribers told 'denied'; the stream and everyone else keep going", async () => {
-    const clock = new FakeClock();
-    const t = new ScriptedTransport();
-    const h = startEngine({ clock, transport: t });
-    const ra = new Recorder();
-    h.engine.subscribe(["a"], ra.sink);
-    await clock.advance(1);
-    t.last.accept();
-    await clock.advance(1);
+    const { clock, t, rec: ra, ...h } = await startLiveOnScript();
     const rb = new Recorder();
     const rab = new Recorder();
     h.engine.subscribe(["b"], rb.sink);
@@ -128,13 +121,7 @@ describe("close() settles while a cursor save waits to retry", () => {
   });
 
   it("close() after a failure also settles", async () => {
-    const clock = new FakeClock();
-    const t = new ScriptedTransport();
-    const h = startEngine({ clock, transport: t, config: { storageRetryMs: 60_000 } });
-    h.engine.subscribe(["a"], () => {});
-    await clock.advance(1);
-    t.last.accept();
-    await clock.advance(1);
+    const { clock, t, ...h } = await startLiveOnScript({ config: { storageRetryMs: 60_000 } });
     h.storage.failNext("saveCursors", 5);
     t.last.send(frames.events("a", 1));
     await clock.advance(1);
@@ -227,13 +214,7 @@ describe("only 'online' ends offline", () => {
 
 describe("adding a topic does not report the others as interrupted", () => {
   it("live:a → catching-up with a still live → live:a,b", async () => {
-    const clock = new FakeClock();
-    const t = new ScriptedTransport();
-    const h = startEngine({ clock, transport: t });
-    h.engine.subscribe(["a"], () => {});
-    await clock.advance(1);
-    t.last.accept();
-    await clock.advance(1);
+    const { clock, t, ...h } = await startLiveOnScript();
     h.engine.subscribe(["b"], () => {});
     await clock.advance(25);
     t.last.send(frames.hello());

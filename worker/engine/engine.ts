@@ -554,16 +554,21 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     refresh();
   }
 
-  function stopEverything(): void {
+  /** Every stream and the timers that would open one: what close(), fail() and reset() share. */
+  function stopStreams(): void {
     cancelRetry();
     debounceCancel?.();
     debounceCancel = undefined;
-    sleepCheckCancel?.();
-    sleepCheckCancel = undefined;
     cancel(current);
     cancel(next);
     current = next = undefined;
     for (const c of catchups.values()) stopCatchup(c);
+  }
+
+  function stopEverything(): void {
+    stopStreams();
+    sleepCheckCancel?.();
+    sleepCheckCancel = undefined;
     endSleeps();
     wakeOnline();
   }
@@ -840,13 +845,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     generation++;
     resetting++;
     try {
-      cancelRetry();
-      debounceCancel?.();
-      debounceCancel = undefined;
-      cancel(current);
-      cancel(next);
-      current = next = undefined;
-      for (const c of catchups.values()) stopCatchup(c);
+      stopStreams();
       commit.discard();
       endSleeps(); // a save waiting to retry gives up now
       outbox.wipe(new Error("publish discarded by reset() (logout)"));

@@ -6,6 +6,8 @@ import type { Engine, EngineDeps, Random, Status, Storage, Transport } from "../
 import { FakeClock, seededRandom } from "./fake-clock";
 import { FakeServer, type FakeServerOptions } from "./fake-server";
 import { MemoryStorage } from "./memory-storage";
+import { Recorder } from "./recorder";
+import { ScriptedTransport } from "./scripted-transport";
 
 export interface HarnessOptions {
   clock?: FakeClock;
@@ -54,4 +56,20 @@ export function startEngine(opts: HarnessOptions = {}): Harness {
   const statuses: Status[] = [];
   engine.watchStatus((s) => statuses.push(s));
   return { clock, server, storage, engine, warnings, statuses, states: () => statuses.map((s) => s.state) };
+}
+
+/**
+ * The usual start of a frame-by-frame test: an engine on a ScriptedTransport whose first stream,
+ * for topic "a" (recorded in `rec`), has been accepted (Hello, CaughtUp) and is live.
+ */
+export async function startLiveOnScript(opts: Omit<HarnessOptions, "transport"> = {}): Promise<Harness & { t: ScriptedTransport; rec: Recorder }> {
+  const clock = opts.clock ?? new FakeClock();
+  const t = new ScriptedTransport();
+  const h = startEngine({ ...opts, clock, transport: t });
+  const rec = new Recorder();
+  h.engine.subscribe(["a"], rec.sink);
+  await clock.advance(1);
+  t.last.accept();
+  await clock.advance(1);
+  return { ...h, t, rec };
 }

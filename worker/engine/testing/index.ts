@@ -3,7 +3,7 @@
 export { Channel } from "./channel";
 export { FakeClock, seededRandom, settle } from "./fake-clock";
 export { FakeServer, type FakeServerOptions } from "./fake-server";
-export { startEngine, type Harness, type HarnessOptions } from "./harness";
+export { startEngine, startLiveOnScript, type Harness, type HarnessOptions } from "./harness";
 export { event, frames } from "./frames";
 export { MemoryStorage } from "./memory-storage";
 export { Recorder } from "./recorder";
