@@ -318,10 +318,14 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
     if (typeof BC !== "function") {
       throw new UnsupportedError("onestream: neither SharedWorker nor BroadcastChannel is available in this browser");
     }
-    // Loaded only here, so pages served by a SharedWorker never download the engine.
-    const createHost =
-      env.createLeaderHost ??
-      (async () => (await import("../worker/index")).createServedHost({ ...options.serve, locks: locks! }).host);
+    // Loaded only here, so pages served by a SharedWorker never download the engine; but at
+    // once, by every tab of the fallback, so a follower taking over does not wait for the code.
+    let createHost = env.createLeaderHost;
+    if (createHost === undefined) {
+      const served = import("../worker/index");
+      served.catch(() => {}); // a failed load is reported by the takeover that needs it
+      createHost = async () => (await served).createServedHost({ ...options.serve, locks: locks! }).host;
+    }
     return leaderConnector({ name, tabId, locks: locks!, createHost, BroadcastChannel: BC });
   }
 
