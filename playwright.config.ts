@@ -5,9 +5,12 @@
 import { defineConfig } from "@playwright/test";
 import { CHROMIUM_FLAGS, findChromium } from "./scripts/chromium.mjs";
 
-/** Unusual fixed ports so a fresh CI machine and a developer's own `npm run dev` don't clash. */
-const DEV_PORT = 5199;
-const PREVIEW_PORT = 5299;
+/**
+ * Unusual fixed ports so a fresh CI machine and a developer's own `npm run dev` don't clash;
+ * E2E_DEV_PORT / E2E_PREVIEW_PORT move them (two checkouts testing side by side).
+ */
+const DEV_PORT = Number(process.env.E2E_DEV_PORT ?? 5199);
+const PREVIEW_PORT = Number(process.env.E2E_PREVIEW_PORT ?? 5299);
 /** The e2e build goes out of the way of a real `dist/`. */
 const E2E_OUT_DIR = "node_modules/.cache/onestream-e2e-dist";
 const CI = Boolean(process.env.CI);
