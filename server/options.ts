@@ -1,6 +1,6 @@
 // The server's settings: each knob with its default and its ceiling in one place, and the one
 // function that turns caller options into a checked config (garbage rejected, extremes clamped).
-import { DEFAULT_MAX_PAYLOAD_BYTES } from "../proto/topic";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "../contract/topic";
 import { allowAll, type AuthPolicy } from "./auth";
 import { knob } from "./knobs";
 import { createMemoryLog, type TopicLog } from "./log";

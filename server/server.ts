@@ -5,7 +5,7 @@ import { Code, cors, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MAX_TOPIC_BYTES } from "../proto/topic";
+import { MAX_TOPIC_BYTES } from "../contract/topic";
 import { adminStats, handleAdmin, type AdminDeps, type AdminStats } from "./admin";
 import { FaultState } from "./faults";
 import { resolveOptions, type ServerOptions } from "./options";

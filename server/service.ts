@@ -23,7 +23,7 @@ import {
   type SubscribeResponse,
   type TopicRequest,
 } from "../proto/gen/onestream/v1/stream_pb";
-import { topicProblem } from "../proto/topic";
+import { topicProblem } from "../contract/topic";
 import { authenticate, permit } from "./auth";
 import type { FaultState } from "./faults";
 import type { TopicLog } from "./log";

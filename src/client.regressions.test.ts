@@ -5,11 +5,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClosedError as EngineClosedError } from "../worker/engine/errors";
-import type { StreamEvent } from "../worker/engine/types";
+import type { StreamEvent } from "../contract/types";
 import { createWorld, type World } from "../worker/host/test-world";
 import type { Host } from "../worker/host/worker-host";
 import { createClientWith, type Client } from "./client";
-import { ClosedError, DeniedError, reviveError } from "./errors";
+import { ClosedError, DeniedError, reviveError } from "../contract/errors";
 import { hostLink } from "./link";
 
 let world: World;

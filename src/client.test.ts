@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import type { StreamEvent } from "../worker/engine/types";
+import type { StreamEvent } from "../contract/types";
 import { createWorld, type World } from "../worker/host/test-world";
 import type { Host } from "../worker/host/worker-host";
 import { createClientWith, type Client, type ClientOptions, type ClientStatus } from "./client";

@@ -2,14 +2,14 @@
 // publishes and reports status, whoever serves it (SharedWorker, or the leader tab of the
 // fallback). It dedupes by its own per-topic cursor, so a leader handover or a resync after an
 // overflow never shows an event twice, and it acks every batch so the host can bound its queue.
-import { topicProblem } from "../proto/topic";
-import { sameStatus } from "../worker/engine/status";
-import type { Delivery, Status, StreamEvent } from "../worker/engine/types";
+import { topicProblem } from "../contract/topic";
+import { sameStatus } from "../contract/status";
+import type { Delivery, Status, StreamEvent } from "../contract/types";
 import type { Locks } from "../worker/host/locks";
 import { browserLocks } from "../worker/host/locks";
 import type { ServeOptions } from "../worker/index";
 import type { Host } from "../worker/host/worker-host";
-import { ClosedError, LeaderChangedError, UnsupportedError, VersionMismatchError, reviveError } from "./errors";
+import { ClosedError, LeaderChangedError, UnsupportedError, VersionMismatchError, reviveError } from "../contract/errors";
 import { forwardHints, type HintSources } from "./hints";
 import { leaderConnector } from "./leader";
 import { applyDelivery, createSub, guard, specFor, type Sub, type SubscribeOptions } from "./subscription";
@@ -22,7 +22,7 @@ import {
   type AckMessage,
   type AuthWhy,
   type BatchMessage,
-} from "./protocol";
+} from "../contract/protocol";
 
 export type { SubscribeOptions };
 

@@ -1,6 +1,6 @@
 // Which page events become which engine hints (the worker hears none of them itself).
 import { describe, expect, it } from "vitest";
-import type { NetworkHint } from "../worker/engine/types";
+import type { NetworkHint } from "../contract/types";
 import { forwardHints } from "./hints";
 
 describe("forwardHints", () => {

@@ -1,7 +1,7 @@
 // A SharedWorker hears no online/offline/pageshow events (FIELD-NOTES), so every tab forwards
 // what its page hears as network hints: `online`, `offline`, `pageshow` (back/forward cache),
 // `resume` (Page Lifecycle: the tab was frozen) and `visibilitychange` to visible.
-import type { NetworkHint } from "../worker/engine/types";
+import type { NetworkHint } from "../contract/types";
 
 export interface HintSources {
   window?: Pick<EventTarget, "addEventListener" | "removeEventListener">;

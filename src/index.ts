@@ -19,7 +19,7 @@
 export { createClient } from "./client";
 export type { Client, ClientOptions, ClientStatus, SubscribeOptions, SubscriptionHandle } from "./client";
 export type { Role, WorkerFactory } from "./link";
-export { ClosedError, DeniedError, LeaderChangedError, UnsupportedError, VersionMismatchError } from "./errors";
-export { PROTOCOL_VERSION, workerName } from "./protocol";
-export type { AuthWhy } from "./protocol";
-export type { NetworkHint, ResetReason, Since, State, Status, StreamEvent } from "../worker/engine/types";
+export { ClosedError, DeniedError, LeaderChangedError, UnsupportedError, VersionMismatchError } from "../contract/errors";
+export { PROTOCOL_VERSION, workerName } from "../contract/protocol";
+export type { AuthWhy } from "../contract/protocol";
+export type { NetworkHint, ResetReason, Since, State, Status, StreamEvent } from "../contract/types";

@@ -2,7 +2,7 @@
 // semantics), the leader runs the real host and engine in-page and serves the others over real
 // BroadcastChannels; when it goes, another tab takes over and nobody loses or repeats an event.
 import { afterEach, describe, expect, it } from "vitest";
-import type { StreamEvent } from "../worker/engine/types";
+import type { StreamEvent } from "../contract/types";
 import { createWorld, type World } from "../worker/host/test-world";
 import { createClientWith, type Client, type ClientOptions } from "./client";
 

@@ -12,7 +12,7 @@ import * as Comlink from "comlink";
 import type { Locks } from "../worker/host/locks";
 import type { Host } from "../worker/host/worker-host";
 import { hostLink, type Connector, type Control, type Link } from "./link";
-import { leaderLockName, workerName, type ControlApi, type DataEndpoint, type GetAuth, type InitRequest, type InitResponse } from "./protocol";
+import { leaderLockName, workerName, type ControlApi, type DataEndpoint, type GetAuth, type InitRequest, type InitResponse } from "../contract/protocol";
 
 export interface LeaderOptions {
   name: string;

@@ -4,7 +4,7 @@
 // serving side changes (a leader handover).
 import * as Comlink from "comlink";
 import type { Host } from "../worker/host/worker-host";
-import type { ControlApi, DataEndpoint, GetAuth, InitRequest, InitResponse } from "./protocol";
+import type { ControlApi, DataEndpoint, GetAuth, InitRequest, InitResponse } from "../contract/protocol";
 
 /** How this tab is served: by the SharedWorker, by its own in-page host, or by another tab. */
 export type Role = "shared-worker" | "leader" | "follower";

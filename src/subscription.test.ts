@@ -2,7 +2,7 @@
 // event of each topic once, in order; and a resend resumes exactly where the app is.
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import type { StreamEvent } from "../worker/engine/types";
+import type { StreamEvent } from "../contract/types";
 import { applyDelivery, createSub, specFor } from "./subscription";
 
 const ev = (topic: string, cursor: bigint): StreamEvent => ({ topic, cursor, payload: new Uint8Array(), publishedAt: 0 });

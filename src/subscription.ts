@@ -1,10 +1,10 @@
 // One subscription as the tab sees it: its own last cursor per topic, which both dedupes (a
 // leader handover or a resync may replay what this tab already has) and says where to resume.
 // Pure bookkeeping, no I/O: the client decides where deliveries come from and go.
-import type { Delivery, ResetReason, Since, StreamEvent } from "../worker/engine/types";
-import { subscribeProblem } from "../worker/engine/validate";
-import { DeniedError } from "./errors";
-import type { SubscribeSpec } from "./protocol";
+import type { Delivery, ResetReason, Since, StreamEvent } from "../contract/types";
+import { subscribeProblem } from "../contract/validate";
+import { DeniedError } from "../contract/errors";
+import type { SubscribeSpec } from "../contract/protocol";
 
 export interface SubscribeOptions {
   /** "stored" (default): resume from the persisted cursor; "now": live only; or cursors to resume after. */

@@ -6,7 +6,7 @@ import * as Comlink from "comlink";
 import { afterEach, describe, expect, it } from "vitest";
 import { startServer } from "../server/server";
 import { createMemoryLocks } from "./host/memory-locks";
-import { PROTOCOL_VERSION, tabLockName, type BatchMessage, type ControlApi } from "../src/protocol";
+import { PROTOCOL_VERSION, tabLockName, type BatchMessage, type ControlApi } from "../contract/protocol";
 import { serve } from "./index";
 
 async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {

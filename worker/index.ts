@@ -10,7 +10,7 @@ import type { Storage } from "./engine/types";
 import { browserLocks, type Locks } from "./host/locks";
 import { realClock } from "./host/real-clock";
 import { createHost, type Host, type HostConfig } from "./host/worker-host";
-import type { DataEndpoint } from "../src/protocol";
+import type { DataEndpoint } from "../contract/protocol";
 
 export type EngineConfig = NonNullable<Parameters<typeof createEngine>[1]>;
 

@@ -3,7 +3,7 @@
 import type { Browser } from "@playwright/test";
 import type { BenchConfig } from "./config";
 import type { CpuMonitor } from "./cpu";
-import { workerName } from "../../src/protocol";
+import { workerName } from "../../contract/protocol";
 import { CLIENT_NAMES } from "../pages/api";
 
 export interface BenchContext {

@@ -6,7 +6,7 @@
 import type { CursorRecord, OutboxRecord, Storage } from "../../worker/engine/types";
 import { openIdbStorage } from "../../worker/host/idb-storage";
 import { serve } from "../../worker/index";
-import { workerName } from "../../src/protocol";
+import { workerName } from "../../contract/protocol";
 import { CLIENT_NAMES } from "./api";
 
 /** Keeps state in Maps: what the engine sees of storage, minus IndexedDB. */

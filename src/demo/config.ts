@@ -1,6 +1,6 @@
 // The demo's settings come from the URL, so one build serves any server and e2e can point a tab
 // at the server it just started: ?server=URL&topics=a,b&user=u&fallback=leader&name=n&token=t.
-import { topicProblem } from "../../proto/topic";
+import { topicProblem } from "../../contract/topic";
 
 /** Where the demo looks for the reference server unless told otherwise. */
 export const DEFAULT_SERVER_URL: string = import.meta.env.VITE_ONESTREAM_URL || "http://127.0.0.1:8080";

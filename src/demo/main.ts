@@ -1,7 +1,7 @@
 // The demo page: join topics, watch their events arrive with cursors, publish, see the shared
 // stream's status, and break the server on purpose (fault panel) to watch it recover. It also
 // records what it received on `window` (record.ts) so the e2e suite can drive it as its page.
-import { topicProblem } from "../../proto/topic";
+import { topicProblem } from "../../contract/topic";
 import { createClient } from "../index";
 import { FAULTS, faultsEnabled, fetchStats, sendFault } from "./admin";
 import { createChart } from "./chart";

@@ -3,7 +3,7 @@
 // back to the default, and a finite value outside [min, max] is clamped to the nearest bound.
 // Either way `warn` gets one line naming the knob, so a typo never becomes a NaN timer, an
 // overflowing setTimeout (browsers fire > 2^31-1 ms at once) or a crash.
-import { DEFAULT_MAX_PAYLOAD_BYTES } from "../../proto/topic";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "../../contract/topic";
 
 const SECOND = 1_000;
 /** Ceiling of every duration knob: nothing in the engine legitimately waits a day. */

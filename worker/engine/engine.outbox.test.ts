@@ -1,7 +1,7 @@
 // The durable outbox: stored before sent, sent in order, resolved once, survives restarts.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_PAYLOAD_BYTES } from "../../proto/topic";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "../../contract/topic";
 import { FakeClock, FakeServer, MemoryStorage, Recorder, startEngine } from "./testing";
 
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -42,7 +42,7 @@ import type {
   StreamEvent,
   Subscription,
 } from "./types";
-import { subscribeProblem, isNetworkHint } from "./validate";
+import { subscribeProblem, isNetworkHint } from "../../contract/validate";
 import { STALE, watchdog } from "./watchdog";
 
 type Auth = "connect" | "refresh";

@@ -46,7 +46,7 @@ export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
 }
 
-export { ClosedError } from "./closed-error";
+export { ClosedError } from "../../contract/errors";
 
 /** The engine stopped for good after a terminal error; pending publishes reject with this. */
 export class FailedError extends Error {

@@ -2,5 +2,5 @@
 export { createEngine } from "./engine";
 export { DEFAULT_CONFIG, KNOBS, MAX_DURATION_MS, resolveConfig, type EngineConfig } from "./config";
 export { ClosedError, FailedError, classify, type Verdict } from "./errors";
-export { NETWORK_HINTS, isNetworkHint, subscribeProblem } from "./validate";
+export { NETWORK_HINTS, isNetworkHint, subscribeProblem } from "../../contract/validate";
 export type * from "./types";

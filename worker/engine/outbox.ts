@@ -6,7 +6,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { PublishRequestSchema } from "../../proto/gen/onestream/v1/stream_pb";
-import { topicProblem } from "../../proto/topic";
+import { topicProblem } from "../../contract/topic";
 import { Backoff } from "./backoff";
 import type { EngineConfig } from "./config";
 import { withDeadline } from "./deadline";

@@ -1,26 +1,10 @@
 // A level-triggered status cell (the shape of libmoq's status channel): readers ask "what is it
 // now", watchers get the current value at once and then only values that differ from the last
 // one they saw. Changes are delivered on a microtask, so a flip and a flip back collapse.
+import { sameStatus } from "../../contract/status";
 import type { Status } from "./types";
 
 type Watcher = { cb: (s: Status) => void; last: Status };
-
-export function sameStatus(a: Status, b: Status): boolean {
-  return (
-    a.state === b.state &&
-    a.connection === b.connection &&
-    a.serverEpoch === b.serverEpoch &&
-    a.lastError?.code === b.lastError?.code &&
-    a.lastError?.message === b.lastError?.message &&
-    a.nextAttemptAt === b.nextAttemptAt &&
-    sameList(a.liveTopics, b.liveTopics) &&
-    sameList(a.topics, b.topics)
-  );
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
 
 export class StatusCell {
   private value: Status;

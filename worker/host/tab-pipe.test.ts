@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { Delivery, StreamEvent } from "../engine/types";
-import type { BatchMessage } from "../../src/protocol";
+import type { BatchMessage } from "../../contract/protocol";
 import { TabPipe } from "./tab-pipe";
 
 const ev = (topic: string, cursor: number): StreamEvent => ({

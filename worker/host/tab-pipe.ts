@@ -6,7 +6,7 @@
 // the host resubscribes exactly those topics from those cursors. Repeats are possible (a resync
 // resends nothing the tab lacks, but may resend what it has), so the client dedupes by cursor.
 import type { Delivery, Status, StreamEvent } from "../engine/types";
-import type { AckMessage, BatchMessage, DataEndpoint } from "../../src/protocol";
+import type { AckMessage, BatchMessage, DataEndpoint } from "../../contract/protocol";
 
 /** Events sent to a tab and not yet acknowledged before it is cut off; ~a few MB of typical events. */
 export const DEFAULT_MAX_UNACKED_EVENTS = 50_000;

@@ -9,7 +9,7 @@ import { FakeServer } from "../engine/testing/fake-server";
 import { MemoryStorage } from "../engine/testing/memory-storage";
 import type { EngineConfig } from "../engine/config";
 import type { StreamEvent } from "../engine/types";
-import { PROTOCOL_VERSION, tabLockName, type BatchMessage, type ControlApi, type GetAuth, type InitRequest } from "../../src/protocol";
+import { PROTOCOL_VERSION, tabLockName, type BatchMessage, type ControlApi, type GetAuth, type InitRequest } from "../../contract/protocol";
 import type { Locks } from "./locks";
 import { createMemoryLocks } from "./memory-locks";
 import { createHost, type Host, type HostConfig } from "./worker-host";

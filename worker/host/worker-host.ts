@@ -8,8 +8,8 @@
 import type { Clock, Delivery, Engine, NetworkHint, Since, Subscription } from "../engine/types";
 import { withDeadline } from "../engine/deadline";
 import { ClosedError } from "../engine/errors";
-import { isNetworkHint, subscribeProblem } from "../engine/validate";
-import { VersionMismatchError } from "../../src/errors";
+import { isNetworkHint, subscribeProblem } from "../../contract/validate";
+import { VersionMismatchError } from "../../contract/errors";
 import {
   PROTOCOL_VERSION,
   tabLockName,
@@ -19,7 +19,7 @@ import {
   type InitRequest,
   type InitResponse,
   type SubscribeSpec,
-} from "../../src/protocol";
+} from "../../contract/protocol";
 import type { Locks } from "./locks";
 import {
   DEFAULT_MAX_BATCH_EVENTS,

@@ -1,7 +1,7 @@
 // The one definition of what subscribe() and hint() accept. The engine, the worker host and
 // the tab client all validate with these, so a bad call gets the same words wherever it is
 // caught, and the three layers can never disagree on what is valid.
-import { topicProblem } from "../../proto/topic";
+import { topicProblem } from "./topic";
 import type { NetworkHint } from "./types";
 
 export const NETWORK_HINTS: ReadonlySet<NetworkHint> = new Set<NetworkHint>(["online", "offline", "pageshow", "resume", "visible"]);

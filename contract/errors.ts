@@ -1,13 +1,17 @@
 // Errors a tab can see, one class per meaning. Errors cross the tab/worker boundary through
 // comlink, which keeps only `name` and `message`, so `reviveError` turns them back into these
 // classes by name on the tab side.
-import { ClosedError } from "../worker/engine/closed-error";
 
 /**
  * The client, the tab's connection or the engine behind it was closed; nothing more can be done
- * with it. One class for all three (the engine's), so `instanceof ClosedError` always holds.
+ * with it. One class for all three, so `instanceof ClosedError` always holds.
  */
-export { ClosedError };
+export class ClosedError extends Error {
+  override readonly name = "ClosedError";
+  constructor(what = "engine") {
+    super(`onestream ${what} is closed`);
+  }
+}
 
 /** The server refused these topics of a subscription (e.g. permission_denied); its other topics keep flowing. */
 export class DeniedError extends Error {

@@ -1,7 +1,7 @@
 // The contract between a tab and whatever serves it (the SharedWorker, or the leader tab in the
 // fallback): names, the control API called over comlink, and the plain-object messages of the
 // data channel. Both sides import this file and nothing else of each other.
-import type { Delivery, NetworkHint, Since, Status } from "../worker/engine/types";
+import type { Delivery, NetworkHint, Since, Status } from "./types";
 
 /** Bumped on any incompatible change of this file. Old tabs and new workers must not mix. */
 export const PROTOCOL_VERSION = 1;
