@@ -4,7 +4,7 @@
 // overflow never shows an event twice, and it acks every batch so the host can bound its queue.
 import { topicProblem } from "../contract/topic";
 import { sameStatus } from "../contract/status";
-import type { Delivery, Status, StreamEvent } from "../contract/types";
+import type { Cursor, Delivery, Status, StreamEvent } from "../contract/types";
 import type { Locks } from "../worker/host/locks";
 import { browserLocks } from "../worker/host/locks";
 import type { ServeOptions } from "../worker/index";
@@ -63,15 +63,19 @@ export interface SubscriptionHandle {
   unsubscribe(): void;
 }
 
-export interface Client {
+/**
+ * One tab's client. `C` is the cursor type of the stream's adapter: bigint for onestream.v1 and
+ * other protocols whose cursors grow, string for opaque resume tokens.
+ */
+export interface Client<C extends Cursor = bigint> {
   readonly status: ClientStatus;
   /** Level-triggered: `cb` gets the status at once, then whenever it changes. Returns unwatch. */
   onStatus(cb: (s: ClientStatus) => void): () => void;
   /** Resolves once connected and the protocol versions match; rejects with the failure otherwise. */
   readonly ready: Promise<void>;
-  subscribe(topics: string[], onEvents: (events: StreamEvent[]) => void, opts?: SubscribeOptions): SubscriptionHandle;
+  subscribe(topics: string[], onEvents: (events: StreamEvent<C>[]) => void, opts?: SubscribeOptions<C>): SubscriptionHandle;
   /** Resolves once the server acknowledged the event. */
-  publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }>;
+  publish(topic: string, payload: Uint8Array): Promise<{ cursor: C | undefined }>;
   /** Logout: wipes this user's cursors and outbox. */
   reset(): Promise<void>;
   /** Releases everything; afterwards every call rejects with ClosedError. */
@@ -104,11 +108,17 @@ function sameClientStatus(a: ClientStatus, b: ClientStatus): boolean {
   return sameStatus(a, b) && a.role === b.role && a.resyncing === b.resyncing;
 }
 
-export function createClient(options: ClientOptions): Client {
-  return createClientWith(options, {});
+export function createClient<C extends Cursor = bigint>(options: ClientOptions): Client<C> {
+  return createClientWith<C>(options, {});
 }
 
-export function createClientWith(options: ClientOptions, env: ClientEnv): Client {
+/** createClient with test seams (see ClientEnv). */
+export function createClientWith<C extends Cursor = bigint>(options: ClientOptions, env: ClientEnv): Client<C> {
+  // One implementation for every cursor type: the tab only compares cursors it got from its host.
+  return buildClient(options, env) as unknown as Client<C>;
+}
+
+function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
   const name = options.name ?? DEFAULT_NAME;
   if (!NAME_PATTERN.test(name)) throw new TypeError("onestream: name must be 1-64 letters, digits, '.', '_' or '-'");
   const user = options.user ?? "anonymous";
@@ -361,7 +371,7 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
     if (failure !== undefined) throw failure;
   }
 
-  const client: Client = {
+  const client: Client<Cursor> = {
     get status() {
       return status;
     },

@@ -1,21 +1,24 @@
 // One subscription as the tab sees it: its own last cursor per topic, which both dedupes (a
 // leader handover or a resync may replay what this tab already has) and says where to resume.
 // Pure bookkeeping, no I/O: the client decides where deliveries come from and go.
-import type { Delivery, ResetReason, Since, StreamEvent } from "../contract/types";
+import type { Cursor, Delivery, ResetReason, Since, StreamEvent } from "../contract/types";
 import { subscribeProblem } from "../contract/validate";
 import { DeniedError } from "../contract/errors";
 import type { SubscribeSpec } from "../contract/protocol";
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<C extends Cursor = bigint> {
   /** "stored" (default): resume from the persisted cursor; "now": live only; or cursors to resume after. */
-  since?: Since;
+  since?: Since<C>;
   /**
    * These topics sent all their history: what follows is live. Also `handle.live`. Each topic is
    * reported once, and only once every topic of the subscription (but refused ones) is live.
    */
   onLive?: (topics: string[]) => void;
-  /** The position in `topic` was lost (retention, server epoch, cursor ahead): the app must resync it. */
-  onReset?: (reset: { topic: string; reason: ResetReason; resumeAfter: bigint }) => void;
+  /**
+   * The position in `topic` was lost (retention, server epoch, cursor ahead, …): the app must
+   * resync it. Events go on after `resumeAfter` (undefined: from now).
+   */
+  onReset?: (reset: { topic: string; reason: ResetReason; resumeAfter: C | undefined }) => void;
   /**
    * The host refused this subscription (it is then inactive), or the server refused some of its
    * topics (a DeniedError naming them; the other topics keep flowing).
@@ -26,10 +29,10 @@ export interface SubscribeOptions {
 export interface Sub {
   readonly topics: string[];
   readonly since: Since;
-  readonly onEvents: (events: StreamEvent[]) => void;
-  readonly opts: SubscribeOptions;
+  readonly onEvents: (events: StreamEvent<Cursor>[]) => void;
+  readonly opts: SubscribeOptions<Cursor>;
   /** Last cursor handed to the app, per topic. */
-  readonly last: Map<string, bigint>;
+  readonly last: Map<string, Cursor>;
   readonly live: Set<string>;
   /** Topics reported live, held until every topic of the subscription is (a split one reports in parts). */
   readonly liveSoon: Set<string>;
@@ -41,7 +44,7 @@ export interface Sub {
 }
 
 /** Validates with the engine's own rules (same words as the host) and builds the subscription; throws TypeError. */
-export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOptions = {}): Sub {
+export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOptions<Cursor> = {}): Sub {
   const problem = subscribeProblem(topics, opts.since);
   if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
   if (typeof onEvents !== "function") throw new TypeError("onestream: onEvents must be a function");
@@ -49,7 +52,7 @@ export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOpt
   return {
     topics: [...new Set(topics as string[])],
     since,
-    onEvents: onEvents as (events: StreamEvent[]) => void,
+    onEvents: onEvents as (events: StreamEvent<Cursor>[]) => void,
     opts,
     last: new Map(),
     live: new Set(),
@@ -68,7 +71,7 @@ export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOpt
  */
 export function specFor(sub: Sub, resume: boolean): SubscribeSpec {
   if (!resume) return { topics: sub.topics, since: sub.since };
-  const since: Record<string, bigint> = typeof sub.since === "object" ? { ...sub.since } : {};
+  const since: Record<string, Cursor> = typeof sub.since === "object" ? { ...sub.since } : {};
   for (const [topic, c] of sub.last) since[topic] = c;
   return Object.keys(since).length === 0 ? { topics: sub.topics, since: "stored" } : { topics: sub.topics, since, otherwise: "stored" };
 }
@@ -82,8 +85,7 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive"
   switch (d.kind) {
     case "events": {
       const fresh = d.events.filter((e) => {
-        const last = sub.last.get(e.topic);
-        if (last !== undefined && e.cursor <= last) return false;
+        if (seen(sub.last.get(e.topic), e.cursor)) return false;
         sub.last.set(e.topic, e.cursor);
         return true;
       });
@@ -111,7 +113,8 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive"
     }
     case "reset":
       // Events continue after resumeAfter, which may be below what we had (a new server epoch).
-      sub.last.set(d.topic, d.resumeAfter);
+      if (d.resumeAfter === undefined) sub.last.delete(d.topic);
+      else sub.last.set(d.topic, d.resumeAfter);
       if (sub.opts.onReset !== undefined) {
         guard("onReset", () => sub.opts.onReset!({ topic: d.topic, reason: d.reason, resumeAfter: d.resumeAfter }));
       }
@@ -119,6 +122,15 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive"
     case "overflow":
       return "resubscribe";
   }
+}
+
+/**
+ * Whether the tab already has `cursor`, its last being `last`: ordered cursors compare; an
+ * opaque one can only be recognised as the very last one again.
+ */
+function seen(last: Cursor | undefined, cursor: Cursor): boolean {
+  if (last === undefined) return false;
+  return typeof last === "bigint" && typeof cursor === "bigint" ? cursor <= last : cursor === last;
 }
 
 /** One onLive for the topics newly live, once no topic of `sub` is still catching up. */

@@ -78,9 +78,10 @@ function start(): void {
           rec.live.push(...topics);
           view.markLive();
         },
-        onReset: (r: { topic: string; reason: string; resumeAfter: bigint }) => {
-          rec.resets.push({ topic: r.topic, reason: r.reason, resumeAfter: r.resumeAfter.toString() });
-          view.notice(`reset (${r.reason}): resync needed; continuing after #${r.resumeAfter}`);
+        onReset: (r: { topic: string; reason: string; resumeAfter: bigint | undefined }) => {
+          const after = r.resumeAfter === undefined ? "now" : r.resumeAfter.toString();
+          rec.resets.push({ topic: r.topic, reason: r.reason, resumeAfter: after });
+          view.notice(`reset (${r.reason}): resync needed; continuing after #${after}`);
         },
       },
     );

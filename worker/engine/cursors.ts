@@ -1,10 +1,10 @@
-// Per-topic positions: the last cursor accepted from the stream and the server epoch it was
-// issued under. Accepted means queued for persist-then-deliver, so dedupe compares with this,
-// and every (re)subscribe resumes from it. `dirty` collects what the next group commit writes.
-import type { CursorRecord } from "./types";
+// Per-topic positions: the last cursor accepted from the stream and the epoch it was issued
+// under. Accepted means queued for persist-then-deliver, so dedupe compares with this, and
+// every (re)subscribe resumes from it. `dirty` collects what the next group commit writes.
+import type { Cursor, CursorRecord } from "./types";
 
 export interface Position {
-  cursor: bigint;
+  cursor: Cursor;
   epoch: string;
   /** The stream that last moved it: a repeat from the same stream is a lie, from another an overlap. */
   by?: object;
@@ -22,22 +22,31 @@ export class Positions {
     return this.map.get(topic);
   }
 
-  /** Moves `topic` to `cursor` (caller checked it is ahead). */
-  advance(topic: string, cursor: bigint, epoch: string, by: object): void {
+  /**
+   * Moves `topic` to `cursor` (caller checked it is ahead). The epoch is only filled in where it
+   * was unknown: a topic's epoch changes by a reset, never by an event.
+   */
+  advance(topic: string, cursor: Cursor, epoch: string, by: object): void {
     const p = this.map.get(topic);
     if (p === undefined) this.map.set(topic, { cursor, epoch, by });
     else {
       p.cursor = cursor;
-      p.epoch = epoch;
+      if (p.epoch === "") p.epoch = epoch;
       p.by = by;
     }
     this.dirty.add(topic);
   }
 
-  /** The server says the position is `cursor` now, ahead or behind (TopicReset, new epoch). */
-  reset(topic: string, cursor: bigint, epoch: string, by: object): void {
+  /** The server says the position is `cursor` now, ahead or behind (a reset, a new epoch, a bookmark). */
+  reset(topic: string, cursor: Cursor, epoch: string, by: object): void {
     this.map.set(topic, { cursor, epoch, by });
     this.dirty.add(topic);
+  }
+
+  /** The position is gone and none replaces it: the topic starts from now. */
+  forget(topic: string): void {
+    this.map.delete(topic);
+    this.dirty.delete(topic);
   }
 
   /** What changed since the last call: one record per topic, for one transaction. */

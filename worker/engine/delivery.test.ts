@@ -1,7 +1,7 @@
 // Fan-out (floors, resets, catch-up buffers) and the group commit (save before dispatch, backpressure).
 import { describe, expect, it } from "vitest";
 import { Fanout, GroupCommit, type Op, Subscriber } from "./delivery";
-import { Recorder } from "./testing";
+import { Recorder } from "../testing";
 import type { CursorRecord, StreamEvent } from "./types";
 
 const ev = (topic: string, cursor: number): StreamEvent => ({ topic, cursor: BigInt(cursor), payload: new Uint8Array(), publishedAt: 0 });
@@ -17,8 +17,8 @@ describe("Fanout", () => {
     const { f } = fanout();
     const ra = new Recorder();
     const rab = new Recorder();
-    f.add(new Subscriber(1, ["a"], ra.sink));
-    f.add(new Subscriber(2, ["a", "b"], rab.sink));
+    f.add(new Subscriber(1, ["a"], ra.sink, true));
+    f.add(new Subscriber(2, ["a", "b"], rab.sink, true));
     f.dispatch([{ kind: "events", events: [ev("a", 1), ev("b", 1), ev("a", 2)] }, { kind: "events", events: [ev("b", 2)] }]);
     expect(ra.deliveries).toEqual([{ kind: "events", events: [ev("a", 1), ev("a", 2)] }]);
     expect(rab.cursors()).toEqual([1, 1, 2, 2]);
@@ -28,7 +28,7 @@ describe("Fanout", () => {
   it("keeps control deliveries in order with events, and says live once", () => {
     const { f } = fanout();
     const r = new Recorder();
-    const sub = new Subscriber(1, ["a", "b"], r.sink);
+    const sub = new Subscriber(1, ["a", "b"], r.sink, true);
     f.add(sub);
     const ops: Op[] = [
       { kind: "events", events: [ev("a", 1)] },
@@ -46,7 +46,7 @@ describe("Fanout", () => {
   it("floors: a subscriber gets only cursors above its floor; a retention reset below the floor is not its business", () => {
     const { f } = fanout();
     const r = new Recorder();
-    const sub = new Subscriber(1, ["a"], r.sink);
+    const sub = new Subscriber(1, ["a"], r.sink, true);
     sub.floor = new Map([["a", 5n]]);
     f.add(sub);
     f.dispatch([
@@ -60,7 +60,7 @@ describe("Fanout", () => {
   it("buffers during a catch-up, bounded, and replays on hand-over filtered by the new floor", () => {
     const { f, cut } = fanout(3);
     const r = new Recorder();
-    const sub = new Subscriber(1, ["a"], r.sink);
+    const sub = new Subscriber(1, ["a"], r.sink, true);
     sub.buffer = [];
     f.add(sub);
     f.dispatch([{ kind: "events", events: [ev("a", 4), ev("a", 5)] }, { kind: "caught-up", topics: ["a"] }]);
@@ -70,7 +70,7 @@ describe("Fanout", () => {
     f.handOver(sub);
     expect(r.cursors()).toEqual([2, 3, 4, 5]);
     expect(r.kinds).toEqual(["events", "live"]);
-    const other = new Subscriber(2, ["a"], () => {});
+    const other = new Subscriber(2, ["a"], () => {}, true);
     other.buffer = [];
     f.add(other);
     f.dispatch([{ kind: "events", events: [ev("a", 6), ev("a", 7), ev("a", 8), ev("a", 9)] }]);

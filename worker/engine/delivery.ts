@@ -5,11 +5,11 @@
 // ops to subscribers. While a save is in flight the stream reader keeps queueing, so the next
 // flush carries all of it (group commit): persistence costs one transaction per flush, not per
 // event. Control deliveries (reset, live) ride the same queue, so they stay in order with events.
-import type { CursorRecord, Delivery, ErrorInfo, ResetReason, StreamEvent } from "./types";
+import type { Cursor, CursorRecord, Delivery, ErrorInfo, ResetReason, StreamEvent } from "./types";
 
 export type Op =
-  | { kind: "events"; events: StreamEvent[] }
-  | { kind: "reset"; topic: string; reason: ResetReason; resumeAfter: bigint }
+  | { kind: "events"; events: StreamEvent<Cursor>[] }
+  | { kind: "reset"; topic: string; reason: ResetReason; resumeAfter: Cursor | undefined }
   | { kind: "caught-up"; topics: string[] }
   /** A subscriber joined: tell it "live" in order if its topics already are. */
   | { kind: "joined"; sub: Subscriber }
@@ -18,8 +18,11 @@ export type Op =
 
 export class Subscriber {
   active = true;
-  /** Deliver only cursors above these (since "now", a cursor map, a catch-up handover). */
-  floor: Map<string, bigint> | undefined;
+  /**
+   * Deliver only what comes after these (since "now", a cursor map, a catch-up handover): for
+   * ordered cursors, cursors above them; for opaque ones, what follows the event that has it.
+   */
+  floor: Map<string, Cursor> | undefined;
   /** Drop events of these topics until their CaughtUp (since "now" on a topic still catching up). */
   skipUntilLive: Set<string> | undefined;
   /** Topics of this subscriber that never were caught up yet; empty → it gets its one "live". */
@@ -29,13 +32,15 @@ export class Subscriber {
   buffer: Delivery[] | undefined;
   buffered = 0;
   /** Events of the current flush, sent as one delivery. */
-  out: StreamEvent[] = [];
+  out: StreamEvent<Cursor>[] = [];
 
   constructor(
     readonly id: number,
     /** Shrinks only when the server refuses some of them (Fanout.deny). */
     public topics: readonly string[],
     readonly sink: (d: Delivery) => void,
+    /** Ordered cursors compare; opaque ones only match (see `floor`). */
+    readonly ordered: boolean,
   ) {
     this.waitingLive = new Set(topics);
   }
@@ -46,25 +51,25 @@ export class Subscriber {
    * waits for live) lost nothing. Any other reset (new epoch, server behind us) makes cursors
    * incomparable: the subscriber is told, and its floor goes.
    */
-  takesReset(topic: string, reason: ResetReason, resumeAfter: bigint): boolean {
+  takesReset(topic: string, reason: ResetReason, resumeAfter: Cursor | undefined): boolean {
     if (reason === "retention") {
       if (this.skipUntilLive?.has(topic) === true) return false;
       const f = this.floor?.get(topic);
-      if (f !== undefined && f >= resumeAfter) return false;
+      if (this.ordered && f !== undefined && resumeAfter !== undefined && (f as bigint) >= (resumeAfter as bigint)) return false;
     }
     this.floor?.delete(topic);
     return true;
   }
 
-  admits(ev: StreamEvent): boolean {
+  admits(ev: StreamEvent<Cursor>): boolean {
     if (this.skipUntilLive?.has(ev.topic) === true) return false;
     const f = this.floor?.get(ev.topic);
     if (f === undefined) return true;
-    if (ev.cursor <= f) return false;
+    if (this.ordered ? (ev.cursor as bigint) <= (f as bigint) : ev.cursor !== f) return false;
     // Past the floor once, past it forever: positions only grow (a reset clears floors).
     this.floor!.delete(ev.topic);
     if (this.floor!.size === 0) this.floor = undefined;
-    return true;
+    return !this.ordered ? false : true; // an opaque floor is the last event it had: skip it too
   }
 }
 

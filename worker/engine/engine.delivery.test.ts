@@ -2,14 +2,13 @@
 // changes (make-before-break), `since`, and servers that lie.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { ResetReason } from "../../proto/gen/onestream/v1/stream_pb";
-import { event, FakeClock, FakeServer, frames, MemoryStorage, Recorder, ScriptedTransport, startEngine, startLiveOnScript } from "./testing";
-import type { Delivery } from "./types";
+import { event, FakeClock, FakeServer, frames, MemoryStorage, Recorder, ResetReason, ScriptedTransport, startEngine, startLiveOnScript } from "../testing";
+import type { Cursor, Delivery } from "./types";
 
 describe("engine: persistence and dedupe", () => {
   it("writes the cursor before handing events over, one transaction per batch", async () => {
     const h = startEngine();
-    const seenStored: (bigint | undefined)[] = [];
+    const seenStored: (Cursor | undefined)[] = [];
     h.engine.subscribe(["a"], (d) => {
       if (d.kind === "events") seenStored.push(h.storage.cursorOf("alice", "a"));
     });

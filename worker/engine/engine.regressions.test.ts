@@ -2,9 +2,8 @@
 // failed the whole engine for one refused topic. Each failed on the engine before its fix.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { ResetReason } from "../../proto/gen/onestream/v1/stream_pb";
 import { DEFAULT_CONFIG, KNOBS } from "./config";
-import { FakeClock, frames, MemoryStorage, Recorder, ScriptedTransport, settle, startEngine, startLiveOnScript } from "./testing";
+import { FakeClock, frames, MemoryStorage, Recorder, ResetReason, ScriptedTransport, settle, startEngine, startLiveOnScript } from "../testing";
 
 const PAST_ANY_HEAD = 0xffff_ffff_ffff_ffffn;
 
@@ -141,7 +140,7 @@ describe("reset() (logout) leaves nothing of the old positions behind", () => {
     const saved: bigint[] = [];
     const save = storage.saveCursors.bind(storage);
     storage.saveCursors = (user, records) => {
-      saved.push(...records.map((r) => r.cursor));
+      saved.push(...records.map((r) => r.cursor as bigint));
       return save(user, records);
     };
     const h = startEngine({ storage });

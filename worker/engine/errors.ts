@@ -1,6 +1,7 @@
 // What the engine does about each failure, as ONE table (the connect-es code is the contract).
 // The callers check their own AbortSignal before asking: our own abort is never an error.
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Auth } from "./call";
 import type { ErrorInfo } from "./types";
 
 /**
@@ -73,4 +74,11 @@ export function classify(err: unknown): Classified {
   let verdict = VERDICTS[ce.code] ?? "retry";
   if (ce.code === Code.InvalidArgument && ce.rawMessage.startsWith(TRANSPORT_PROTOCOL_ERROR)) verdict = "retry";
   return { verdict, info: { code: codeName(ce.code), message: ce.rawMessage } };
+}
+
+/** What to do about a failed call that asked with `auth`: a second Unauthenticated is terminal. */
+export function decide(c: Classified, auth: Auth): "terminal" | "refresh" | "retry" {
+  if (c.verdict === "terminal") return "terminal";
+  if (c.verdict === "refresh-auth") return auth === "refresh" ? "terminal" : "refresh";
+  return "retry";
 }

@@ -5,7 +5,7 @@
 // which topics lost events and the cursor to resume each after (plus held resets and "live"s);
 // the host resubscribes exactly those topics from those cursors. Repeats are possible (a resync
 // resends nothing the tab lacks, but may resend what it has), so the client dedupes by cursor.
-import type { Delivery, Status, StreamEvent } from "../engine/types";
+import type { Cursor, Delivery, Status, StreamEvent } from "../engine/types";
 import type { AckMessage, BatchMessage, DataEndpoint } from "../../contract/protocol";
 
 /** Events sent to a tab and not yet acknowledged before it is cut off; ~a few MB of typical events. */
@@ -23,12 +23,17 @@ export interface PipeConfig {
 }
 
 /** Per subscription: topic → cursor to resume after. */
-type Positions = Map<string, bigint>;
+type Positions = Map<string, Cursor>;
 
 /** What a subscription needs after a cut-off (see `resumePoints`). */
 export interface ResumePoint {
   /** Topics that lost deliveries → the cursor to resume each after. */
-  after: Map<string, bigint>;
+  after: Map<string, Cursor>;
+  /**
+   * Topics that lost deliveries before the tab got any of their events, with opaque cursors:
+   * where to resume is not known (no cursor can be computed from the first lost one).
+   */
+  unknown: string[];
   /** Resets held while cut off, to deliver before the resumed stream. */
   resets: Delivery[];
   /** Topics reported live while cut off whose subscription runs on. */
@@ -89,7 +94,7 @@ export class TabPipe {
       this.advance(sub, d.events);
       this.queuedEvents += d.events.length;
     } else if (d.kind === "reset") {
-      this.position(sub).set(d.topic, d.resumeAfter);
+      this.setPosition(sub, d.topic, d.resumeAfter);
     }
     this.queue.push([sub, d]);
     if (this.queuedEvents >= this.config.maxBatchEvents) this.flush();
@@ -114,10 +119,15 @@ export class TabPipe {
     for (const sub of subs) {
       const lost = this.lost.get(sub) ?? new Set<string>();
       const pos = this.position(sub);
-      const after = new Map<string, bigint>();
-      for (const t of lost) after.set(t, pos.get(t)!);
+      const after = new Map<string, Cursor>();
+      const unknown: string[] = [];
+      for (const t of lost) {
+        const at = pos.get(t);
+        if (at === undefined) unknown.push(t);
+        else after.set(t, at);
+      }
       const live = [...(this.heldLive.get(sub) ?? [])].filter((t) => !lost.has(t));
-      out.set(sub, { after, resets: [...(this.heldResets.get(sub)?.values() ?? [])], live });
+      out.set(sub, { after, unknown, resets: [...(this.heldResets.get(sub)?.values() ?? [])], live });
     }
     this.heldResets.clear();
     this.heldLive.clear();
@@ -127,8 +137,8 @@ export class TabPipe {
   }
 
   /** Per topic, the cursor of the last event sent to `sub` (or to resume after, when cut off). */
-  positionsOf(sub: number): ReadonlyMap<string, bigint> {
-    return this.positions.get(sub) ?? new Map<string, bigint>();
+  positionsOf(sub: number): ReadonlyMap<string, Cursor> {
+    return this.positions.get(sub) ?? new Map<string, Cursor>();
   }
 
   forget(sub: number): void {
@@ -166,10 +176,10 @@ export class TabPipe {
         if (lost.has(e.topic)) continue;
         lost.add(e.topic);
         // Resume after the last event sent, or (none sent yet) just before this first lost one.
-        if (!pos.has(e.topic)) pos.set(e.topic, e.cursor - 1n);
+        if (!pos.has(e.topic) && typeof e.cursor === "bigint") pos.set(e.topic, e.cursor - 1n);
       }
     } else if (d.kind === "reset") {
-      this.position(sub).set(d.topic, d.resumeAfter);
+      this.setPosition(sub, d.topic, d.resumeAfter);
       setOf(this.lost, sub).add(d.topic);
       const held = this.heldResets.get(sub) ?? new Map<string, Delivery>();
       held.set(d.topic, d);
@@ -183,7 +193,13 @@ export class TabPipe {
     }
   }
 
-  private advance(sub: number, events: StreamEvent[]): void {
+  /** A reset's position; none (resume "from now") forgets the topic's. */
+  private setPosition(sub: number, topic: string, at: Cursor | undefined): void {
+    if (at === undefined) this.position(sub).delete(topic);
+    else this.position(sub).set(topic, at);
+  }
+
+  private advance(sub: number, events: StreamEvent<Cursor>[]): void {
     const pos = this.position(sub);
     for (const e of events) pos.set(e.topic, e.cursor);
   }

@@ -5,7 +5,7 @@
 // (a terminal error) is replaced on that user's next init or subscribe. The same host runs in the
 // SharedWorker and, for the fallback, in the leader tab; it touches nothing global but
 // queueMicrotask (batch flushes).
-import type { Clock, Delivery, Engine, NetworkHint, Since, Subscription } from "../engine/types";
+import type { Clock, Cursor, Delivery, Engine, NetworkHint, Since, Subscription } from "../engine/types";
 import { withDeadline } from "../engine/deadline";
 import { ClosedError } from "../engine/errors";
 import { isNetworkHint, subscribeProblem } from "../../contract/validate";
@@ -177,7 +177,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
 
   /** Moves a subscription to a new engine: from the tab's positions where it has them, else as asked. */
   function restart(tab: Tab, sub: number, s: HostSub): void {
-    const since: Record<string, bigint> = typeof s.spec.since === "object" ? { ...s.spec.since } : {};
+    const since: Record<string, Cursor> = typeof s.spec.since === "object" ? { ...s.spec.since } : {};
     for (const [topic, after] of tab.pipe.positionsOf(sub)) since[topic] = after;
     const otherwise = typeof s.spec.since === "string" ? s.spec.since : (s.spec.otherwise ?? "stored");
     try {
@@ -340,23 +340,26 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
           if (s === undefined) continue;
           for (const r of p.resets) t.pipe.deliver(sub, r);
           if (p.live.length > 0) t.pipe.deliver(sub, { kind: "live", topics: p.live });
-          if (p.after.size === 0) continue;
+          // Where to resume is unknown: say so, and go on from now (never a silent gap).
+          for (const topic of p.unknown) t.pipe.deliver(sub, { kind: "reset", topic, reason: "resync", resumeAfter: undefined });
+          const topics = [...p.after.keys(), ...p.unknown];
+          if (topics.length === 0) continue;
           let fresh: Part[];
           try {
-            fresh = subscribeParts(t, sub, { topics: [...p.after.keys()], since: Object.fromEntries(p.after) });
+            fresh = subscribeParts(t, sub, { topics, since: Object.fromEntries(p.after), otherwise: "now" });
           } catch (e) {
             giveBack(t, sub, s, e);
             continue;
           }
           for (const part of s.parts) {
-            for (const topic of p.after.keys()) part.topics.delete(topic);
+            for (const topic of topics) part.topics.delete(topic);
             if (part.topics.size === 0) part.handle.unsubscribe();
           }
           s.parts = [...s.parts.filter((part) => part.topics.size > 0), ...fresh];
         }
       },
 
-      async publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: bigint }> {
+      async publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: Cursor | undefined }> {
         // The engine validates topic, bytes, size (its maxPayloadBytes) and key, and rejects this call only.
         return engines.get(live().user)!.engine.publish(topic, payload, { key });
       },

@@ -1,7 +1,7 @@
 // Storage in a Map, with the knobs a test needs: count transactions, hold saves in flight (to
 // watch group commit), fail the next calls. Records are structured-cloned both ways, as
 // IndexedDB does, so a test can never pass by sharing an object with the engine.
-import type { CursorRecord, OutboxRecord, Storage } from "../types";
+import type { Cursor, CursorRecord, OutboxRecord, Storage } from "../engine/types";
 
 type Method = "loadCursors" | "saveCursors" | "loadOutbox" | "addOutbox" | "removeOutbox" | "wipe";
 
@@ -28,7 +28,7 @@ export class MemoryStorage implements Storage {
     };
   }
 
-  cursorOf(user: string, topic: string): bigint | undefined {
+  cursorOf(user: string, topic: string): Cursor | undefined {
     return this.cursors.get(user)?.get(topic)?.cursor;
   }
 

@@ -1,5 +1,5 @@
 // A subscriber sink that keeps everything it was handed, with the views tests assert on.
-import type { Delivery, StreamEvent } from "../types";
+import type { Cursor, Delivery, StreamEvent } from "../engine/types";
 
 export class Recorder {
   readonly deliveries: Delivery[] = [];
@@ -7,7 +7,7 @@ export class Recorder {
     this.deliveries.push(d);
   };
 
-  get events(): StreamEvent[] {
+  get events(): StreamEvent<Cursor>[] {
     return this.deliveries.flatMap((d) => (d.kind === "events" ? d.events : []));
   }
 
