@@ -98,8 +98,13 @@ export interface BatchMessage {
   overflow?: true;
 }
 
-/** Tab → host, on the data endpoint. */
+/**
+ * Tab → host, on the data endpoint: batch `seq` (and every one before it) was handled, and its
+ * events processed by the app (the host may now let their cursors be stored), except for the
+ * subscriptions in `failed`, whose callback threw or whose promise rejected.
+ */
 export interface AckMessage {
   t: "ack";
   seq: number;
+  failed?: number[];
 }

@@ -2,7 +2,7 @@
 // real MessageChannels with comlink — the SharedWorker path minus the SharedWorker object.
 import { Code, ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StreamEvent } from "../contract/types";
 import { createWorld, type World } from "../worker/host/test-world";
 import type { Host } from "../worker/host/worker-host";
@@ -231,5 +231,56 @@ describe("client over the host", () => {
     const c = createClientWith({ fallback: "none", worker: "/w.js" }, { locks: world.locks, hints: false });
     clients.push(c);
     await expect(c.ready).rejects.toMatchObject({ name: "UnsupportedError", message: expect.stringMatching(/SharedWorker/) });
+  });
+});
+
+describe("client: acknowledging what the app processed", () => {
+  it("an async onEvents holds the next batch and the stored cursor until its promise resolves", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const a = tab(host);
+    const calls: number[][] = [];
+    const finish: Array<() => void> = [];
+    a.subscribe(["t"], (events) => {
+      calls.push(cursors(events));
+      return new Promise<void>((resolve) => finish.push(resolve));
+    });
+    await world.until(() => a.status.state === "live", "live");
+    world.server.publish("t", 3);
+    await world.until(() => calls.length === 1, "first batch");
+    world.server.publish("t", 2);
+    for (let i = 0; i < 10; i++) await world.flush();
+    expect(calls).toEqual([[1, 2, 3]]); // the next batch waits for the app
+    expect(world.storage.cursorOf("anonymous", "t")).toBe(0n); // only "now" is stored: nothing processed yet
+    finish.shift()!();
+    await world.until(() => calls.length === 2, "second batch");
+    expect(calls[1]).toEqual([4, 5]);
+    await world.until(() => world.storage.cursorOf("anonymous", "t") === 3n, "cursor 3 stored");
+    finish.shift()!();
+    await world.until(() => world.storage.cursorOf("anonymous", "t") === 5n, "cursor 5 stored");
+  });
+
+  it("a rejected or throwing onEvents does not acknowledge its events; a later success does", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const a = tab(host);
+    let mode: "reject" | "throw" | "ok" = "reject";
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    a.subscribe(["t"], (): Promise<void> | void => {
+      if (mode === "reject") return Promise.reject(new Error("app could not apply"));
+      if (mode === "throw") throw new Error("app bug");
+    });
+    await world.until(() => a.status.state === "live", "live");
+    world.server.publish("t", 2);
+    for (let i = 0; i < 10; i++) await world.flush();
+    mode = "throw";
+    world.server.publish("t", 1);
+    for (let i = 0; i < 10; i++) await world.flush();
+    expect(world.storage.cursorOf("anonymous", "t")).toBe(0n);
+    mode = "ok";
+    world.server.publish("t", 1);
+    await world.until(() => world.storage.cursorOf("anonymous", "t") === 4n, "cursor 4 stored");
+    expect(errors).toHaveBeenCalledTimes(2);
+    errors.mockRestore();
   });
 });

@@ -12,7 +12,7 @@ import type { Host } from "../worker/host/worker-host";
 import { ClosedError, LeaderChangedError, UnsupportedError, VersionMismatchError, reviveError } from "../contract/errors";
 import { forwardHints, type HintSources } from "./hints";
 import { leaderConnector } from "./leader";
-import { applyDelivery, createSub, guard, specFor, type Sub, type SubscribeOptions } from "./subscription";
+import { applyDelivery, createSub, guard, specFor, type Processed, type Sub, type SubscribeOptions } from "./subscription";
 import { sharedWorkerConnector, type Connector, type Control, type Link, type Role, type WorkerFactory } from "./link";
 import {
   DEFAULT_NAME,
@@ -73,7 +73,12 @@ export interface Client<C extends Cursor = bigint> {
   onStatus(cb: (s: ClientStatus) => void): () => void;
   /** Resolves once connected and the protocol versions match; rejects with the failure otherwise. */
   readonly ready: Promise<void>;
-  subscribe(topics: string[], onEvents: (events: StreamEvent<C>[]) => void, opts?: SubscribeOptions<C>): SubscriptionHandle;
+  /**
+   * `onEvents` may return a promise (e.g. it writes the events to the app's own storage): the
+   * next batch waits for it, and the events count as processed — their cursor may be stored —
+   * only once it resolves. A callback that throws or rejects does not acknowledge its events.
+   */
+  subscribe(topics: string[], onEvents: (events: StreamEvent<C>[]) => unknown, opts?: SubscribeOptions<C>): SubscriptionHandle;
   /** Resolves once the server acknowledged the event. */
   publish(topic: string, payload: Uint8Array): Promise<{ cursor: C | undefined }>;
   /** Logout: wipes this user's cursors and outbox. */
@@ -97,6 +102,9 @@ export interface ClientEnv {
 interface Active {
   link: Link;
   ready: boolean;
+  /** A batch whose app callbacks are still running (async onEvents): later batches wait in `backlog`. */
+  busy: boolean;
+  backlog: BatchMessage[];
   /** Rejecters of control calls in flight on this link. */
   pending: Set<(e: Error) => void>;
 }
@@ -228,8 +236,8 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
     });
   }
 
-  function deliver(a: Active, sub: Sub, d: Delivery): void {
-    const next = applyDelivery(sub, d);
+  function deliver(a: Active, sub: Sub, d: Delivery): Processed {
+    const { processed, next } = applyDelivery(sub, d);
     if (next === "inactive") {
       // Every topic refused: nothing left to serve it.
       sub.closed = true;
@@ -237,27 +245,57 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
         subs.delete(sub.hostId);
         a.link.control.unsubscribe(sub.hostId).catch(() => {});
       }
-      return;
+      return processed;
     }
-    if (next !== "resubscribe") return;
+    if (next !== "resubscribe") return processed;
     // The engine cut this subscriber: resubscribe from our own cursors.
     if (sub.hostId !== undefined) {
       subs.delete(sub.hostId);
       a.link.control.unsubscribe(sub.hostId).catch(() => {});
     }
     send(a, sub, true);
+    return processed;
   }
 
+  /**
+   * Batches are handled one at a time, in order: when an app's onEvents returns a promise, the
+   * next batch waits for it (an app that applies events to its own storage sees them in order),
+   * and the batch is acknowledged only once every callback of it settled — that acknowledgement
+   * is what lets the worker store the cursor. The status rides along and is shown at once.
+   */
   function onBatch(a: Active, msg: BatchMessage): void {
+    if (a.busy) {
+      const { status: now, ...rest } = msg;
+      if (now !== undefined) showStatus(a, now);
+      a.backlog.push(rest);
+      return;
+    }
+    const failed = new Set<number>();
+    const waits: Promise<void>[] = [];
     for (const [id, d] of msg.deliveries) {
       const sub = subs.get(id);
-      if (sub !== undefined && !sub.closed && sub.hostId === id) deliver(a, sub, d);
+      if (sub === undefined || sub.closed || sub.hostId !== id) continue;
+      const processed = deliver(a, sub, d);
+      if (processed === false) failed.add(id);
+      else if (processed !== true) waits.push(processed.then((ok) => void (ok || failed.add(id))));
     }
-    if (msg.status !== undefined) {
-      // Replaced whole: optional fields (lastError, nextAttemptAt) must not outlive their state.
-      status = { ...msg.status, role: a.link.role, resyncing: status.resyncing };
-      emit();
-    }
+    if (msg.status !== undefined) showStatus(a, msg.status);
+    if (waits.length === 0) return finishBatch(a, msg, failed);
+    a.busy = true;
+    void Promise.all(waits).then(() => {
+      a.busy = false;
+      finishBatch(a, msg, failed);
+      while (!a.busy && a.backlog.length > 0 && active === a) onBatch(a, a.backlog.shift()!);
+    });
+  }
+
+  function showStatus(a: Active, s: Status): void {
+    // Replaced whole: optional fields (lastError, nextAttemptAt) must not outlive their state.
+    status = { ...s, role: a.link.role, resyncing: status.resyncing };
+    emit();
+  }
+
+  function finishBatch(a: Active, msg: BatchMessage, failed: ReadonlySet<number>): void {
     if (msg.overflow === true) {
       setStatus({ resyncing: true });
       a.link.control.resync(msg.seq).then(
@@ -267,7 +305,7 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
         (e: unknown) => console.error("onestream: resync failed", reviveError(e)),
       );
     }
-    const ack: AckMessage = { t: "ack", seq: msg.seq };
+    const ack: AckMessage = failed.size === 0 ? { t: "ack", seq: msg.seq } : { t: "ack", seq: msg.seq, failed: [...failed] };
     a.link.data.postMessage(ack);
   }
 
@@ -277,7 +315,7 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
       return;
     }
     const previous = active;
-    const a: Active = { link, ready: false, pending: new Set() };
+    const a: Active = { link, ready: false, busy: false, backlog: [], pending: new Set() };
     active = a;
     if (previous !== undefined) {
       previous.link.dispose();

@@ -29,7 +29,7 @@ export interface SubscribeOptions<C extends Cursor = bigint> {
 export interface Sub {
   readonly topics: string[];
   readonly since: Since;
-  readonly onEvents: (events: StreamEvent<Cursor>[]) => void;
+  readonly onEvents: (events: StreamEvent<Cursor>[]) => unknown;
   readonly opts: SubscribeOptions<Cursor>;
   /** Last cursor handed to the app, per topic. */
   readonly last: Map<string, Cursor>;
@@ -52,7 +52,7 @@ export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOpt
   return {
     topics: [...new Set(topics as string[])],
     since,
-    onEvents: onEvents as (events: StreamEvent<Cursor>[]) => void,
+    onEvents: onEvents as (events: StreamEvent<Cursor>[]) => unknown,
     opts,
     last: new Map(),
     live: new Set(),
@@ -77,11 +77,25 @@ export function specFor(sub: Sub, resume: boolean): SubscribeSpec {
 }
 
 /**
- * Hands one delivery to the app: events it already has are dropped, each callback's exception
- * is logged and contained. Returns "resubscribe" when the engine cut this subscriber, "inactive"
- * when the server refused every one of its topics.
+ * Whether the app processed a delivery: true, false (its callback threw or its promise
+ * rejected: logged), or the promise of one of those while its async callback runs.
  */
-export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive" | undefined {
+export type Processed = boolean | Promise<boolean>;
+
+/** What applying a delivery means for the client: the app's outcome, and what to do next. */
+export interface Applied {
+  processed: Processed;
+  /** "resubscribe": the engine cut this subscriber; "inactive": every topic was refused. */
+  next?: "resubscribe" | "inactive";
+}
+
+const DONE: Applied = { processed: true };
+
+/**
+ * Hands one delivery to the app: events it already has are dropped, each callback's exception
+ * is logged and contained.
+ */
+export function applyDelivery(sub: Sub, d: Delivery): Applied {
   switch (d.kind) {
     case "events": {
       const fresh = d.events.filter((e) => {
@@ -89,16 +103,15 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive"
         sub.last.set(e.topic, e.cursor);
         return true;
       });
-      if (fresh.length > 0) guard("onEvents", () => sub.onEvents(fresh));
-      return undefined;
+      return fresh.length > 0 ? { processed: process("onEvents", () => sub.onEvents(fresh)) } : DONE;
     }
     case "live":
       for (const t of d.topics) if (sub.topics.includes(t) && !sub.live.has(t) && !sub.denied.has(t)) sub.liveSoon.add(t);
       reportLive(sub);
-      return undefined;
+      return DONE;
     case "denied": {
       const topics = d.topics.filter((t) => sub.topics.includes(t) && !sub.denied.has(t));
-      if (topics.length === 0) return undefined;
+      if (topics.length === 0) return DONE;
       for (const t of topics) {
         sub.denied.add(t);
         sub.liveSoon.delete(t);
@@ -107,9 +120,9 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive"
       const err = new DeniedError(topics, d.error.code, d.error.message);
       if (sub.opts.onError !== undefined) guard("onError", () => sub.opts.onError!(err));
       else console.error("onestream: subscribe refused", err);
-      if (sub.denied.size === sub.topics.length) return "inactive";
+      if (sub.denied.size === sub.topics.length) return { processed: true, next: "inactive" };
       reportLive(sub); // the refused topics may be all it was waiting for
-      return undefined;
+      return DONE;
     }
     case "reset":
       // Events continue after resumeAfter, which may be below what we had (a new server epoch).
@@ -118,9 +131,9 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive"
       if (sub.opts.onReset !== undefined) {
         guard("onReset", () => sub.opts.onReset!({ topic: d.topic, reason: d.reason, resumeAfter: d.resumeAfter }));
       }
-      return undefined;
+      return DONE;
     case "overflow":
-      return "resubscribe";
+      return { processed: true, next: "resubscribe" };
   }
 }
 
@@ -141,6 +154,28 @@ function reportLive(sub: Sub): void {
   sub.liveSoon.clear();
   for (const t of topics) sub.live.add(t);
   if (sub.opts.onLive !== undefined) guard("onLive", () => sub.opts.onLive!(topics));
+}
+
+/**
+ * Runs the app's onEvents: its exception or rejection is logged, never allowed to stop
+ * delivery, and reported as "not processed" (false) so its events are not acknowledged.
+ */
+function process(what: string, fn: () => unknown): Processed {
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (e) {
+    console.error(`onestream: ${what} callback threw`, e);
+    return false;
+  }
+  if (result === null || typeof result !== "object" || typeof (result as { then?: unknown }).then !== "function") return true;
+  return Promise.resolve(result).then(
+    () => true,
+    (e: unknown) => {
+      console.error(`onestream: ${what} callback rejected`, e);
+      return false;
+    },
+  );
 }
 
 /** Runs an app callback; its exception is logged, never allowed to stop delivery. */

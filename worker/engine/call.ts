@@ -84,7 +84,6 @@ export async function runCall(
         throw new ProtocolError("second open frame on one call");
       }
       handlers.onFrame(item);
-      if (ctx.commit.full) await ctx.commit.room();
     }
     if (call.cancelled) return { kind: "cancelled" };
     if (!call.open) throw new ProtocolError("stream ended before its first frame");

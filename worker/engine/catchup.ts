@@ -194,7 +194,7 @@ export class Catchups {
   private giveUp(c: Catchup): void {
     const ordered = this.ctx.upstream.cursors === "ordered";
     const firstBuffered = new Map<string, Cursor>();
-    for (const d of c.sub.buffer ?? []) {
+    for (const [d] of c.sub.buffer ?? []) {
       if (d.kind !== "events") continue;
       for (const ev of d.events) if (!firstBuffered.has(ev.topic)) firstBuffered.set(ev.topic, ev.cursor);
     }
@@ -234,7 +234,7 @@ export class Catchups {
   private lineUp(c: Catchup, floor: Map<string, Cursor>): boolean {
     const current = this.main.current();
     const buffered = new Set<Cursor>();
-    for (const d of c.sub.buffer ?? []) if (d.kind === "events") for (const ev of d.events) buffered.add(ev.cursor);
+    for (const [d] of c.sub.buffer ?? []) if (d.kind === "events") for (const ev of d.events) buffered.add(ev.cursor);
     const unmatched: string[] = [];
     for (const [t, last] of c.cursors) {
       if (last === c.joinedAt.get(t)) continue;

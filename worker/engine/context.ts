@@ -5,7 +5,8 @@
 import type { Auth } from "./call";
 import type { EngineConfig } from "./config";
 import type { Positions } from "./cursors";
-import type { Fanout, GroupCommit } from "./delivery";
+import type { Dispatcher, Fanout } from "./delivery";
+import type { Ledger } from "./ledger";
 import type { TopicSet } from "./topics";
 import type { Clock, Cursor, ErrorInfo, Random, Upstream } from "./types";
 
@@ -21,10 +22,12 @@ export interface EngineContext {
   readonly positions: Positions;
   /** Per topic, the last cursor handed to subscribers (positions run ahead of it by what is queued). */
   readonly delivered: Map<string, Cursor>;
+  /** Positions handed out and not yet acknowledged: what may be stored. */
+  readonly ledger: Ledger;
   /** The union of every subscriber's topics: what the main stream should carry. */
   readonly topicSet: TopicSet;
   readonly fanout: Fanout;
-  readonly commit: GroupCommit;
+  readonly dispatcher: Dispatcher;
   /** May a stream open now (not closed, failed, offline, loading or resetting)? */
   canOpen(): boolean;
   /** Closed or failed: nothing will ever open again. */

@@ -259,24 +259,6 @@ describe("history catch-ups are bounded", () => {
   });
 });
 
-describe("'now' beside the stream loses nothing accepted but not yet delivered", () => {
-  it("events queued behind a save in flight reach a 'now' subscriber that joins meanwhile", async () => {
-    const h = startEngine();
-    const first = new Recorder();
-    h.engine.subscribe(["a"], first.sink);
-    await h.clock.advance(30);
-    const release = h.storage.holdSaves();
-    h.server.publish("a", 3);
-    await h.clock.advance(1);
-    const now = new Recorder();
-    h.engine.subscribe(["a"], now.sink, { since: "now" });
-    release();
-    await h.clock.advance(10);
-    expect(first.cursors("a")).toEqual([1, 2, 3]);
-    expect(now.cursors("a")).toEqual([1, 2, 3]);
-  });
-});
-
 describe("a retention reset behind our position on a replacement stream", () => {
   it("is ignored: no position moved back, no duplicates, no spurious reset", async () => {
     const clock = new FakeClock();

@@ -3,7 +3,9 @@
 // lifecycle (load, subscribe, hints, close, logout); the parts are
 //   main-stream.ts  the call that carries every topic, and why it ends and when the next starts
 //   catchup.ts      history calls for subscribers whose cursor is older than the stream
-//   delivery.ts     the group commit (persist, then deliver) and the fan-out to subscribers
+//   delivery.ts     the dispatcher and the fan-out to subscribers (with acknowledgements)
+//   ledger.ts       which cursor may be stored: what a subscriber acknowledged
+//   saver.ts        the group commit that stores it, off the delivery path
 //   outbox.ts       durable publishes
 //   sleep-watch.ts  sleep/wake detection
 // and the timing policy is backoff.ts and watchdog.ts. The wire is an Upstream (types.ts): the
@@ -14,17 +16,18 @@ import { Catchups } from "./catchup";
 import { type EngineConfig, resolveConfig } from "./config";
 import type { EngineContext } from "./context";
 import { Positions } from "./cursors";
-import { Fanout, GroupCommit, Subscriber } from "./delivery";
+import { Dispatcher, Fanout, Subscriber, type Op, type Sink } from "./delivery";
 import { ClosedError, FailedError } from "./errors";
+import { Ledger } from "./ledger";
 import { MainStream } from "./main-stream";
 import { Outbox } from "./outbox";
+import { CursorSaver } from "./saver";
 import { watchSleep } from "./sleep-watch";
 import { StatusCell } from "./status";
 import { TopicSet } from "./topics";
 import type {
   Cursor,
   CursorRecord,
-  Delivery,
   Engine,
   EngineDeps,
   ErrorInfo,
@@ -49,7 +52,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   /**
    * Pending sleep()s, each as the function that ends it at once (timer cancelled, promise
    * resolved): close() and reset() end them, so nothing of ours outlives the engine and no
-   * awaiter (the group commit's save retry) is left hanging. Sleepers re-check why they woke.
+   * awaiter (the saver's retry) is left hanging. Sleepers re-check why they woke.
    */
   const sleeps = new Set<() => void>();
   const sleep = (ms: number): Promise<void> =>
@@ -89,18 +92,18 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     { state: "connecting", connection: 0, serverEpoch: "", liveTopics: [], topics: [] },
     (e) => warn(`onestream: a status watcher threw: ${String(e)}`),
   );
-  const fanout = new Fanout({ warn, bufferLimit: config.catchupBufferEvents, overflow: cutOverflowed });
-  const commit = new GroupCommit({
-    takeDirty: () => positions.takeDirty(),
-    save: (records) => storage.saveCursors(user, records),
-    dispatch: (ops, saved) => {
-      fanout.dispatch(ops);
-      for (const r of saved) delivered.set(r.topic, r.cursor);
-    },
+  const saver: CursorSaver = new CursorSaver({
+    take: () => ledger.take(),
+    save: (records, forget) => storage.saveCursors(user, records, forget),
     sleep,
     warn,
     retryMs: config.storageRetryMs,
-    maxQueuedEvents: config.maxQueuedEvents,
+  });
+  const ledger = new Ledger(config.maxQueuedEvents, () => saver.kick());
+  const fanout = new Fanout({ warn, settle: (p) => ledger.ack(p), bufferLimit: config.catchupBufferEvents, overflow: cutOverflowed });
+  const dispatcher = new Dispatcher((ops) => {
+    fanout.dispatch(ops);
+    trackDelivered(ops);
   });
   const ctx: EngineContext = {
     config,
@@ -112,8 +115,9 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     positions,
     delivered,
     topicSet,
+    ledger,
     fanout,
-    commit,
+    dispatcher,
     canOpen: () => !closed && failure === undefined && !offline && ready && resetting === 0,
     stopped: () => closed || failure !== undefined,
     refresh,
@@ -235,8 +239,19 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     refresh();
   }
 
+  /** After a flush: where delivery is, per topic (what "now" and a catch-up's start mean). */
+  function trackDelivered(ops: readonly Op[]): void {
+    for (const op of ops) {
+      if (op.kind === "events") for (const [topic, p] of op.points) delivered.set(topic, p.cursor!);
+      else if (op.kind === "reset") {
+        if (op.resumeAfter === undefined) delivered.delete(op.topic);
+        else delivered.set(op.topic, op.resumeAfter);
+      }
+    }
+  }
+
   // ---- subscribers ----
-  function subscribe(topics: string[], sink: (d: Delivery) => void, opts?: { since?: Since }): Subscription {
+  function subscribe(topics: string[], sink: Sink, opts?: { since?: Since }): Subscription {
     if (closed) throw new ClosedError();
     const since = opts?.since ?? "stored";
     const problem = subscribeProblem(topics, since);
@@ -289,7 +304,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
       }
     }
     if (history.size > 0) catchups.add(sub, history);
-    commit.push({ kind: "joined", sub });
+    dispatcher.push({ kind: "joined", sub });
   }
 
   function unsubscribe(sub: Subscriber): void {
@@ -355,10 +370,11 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     closed = true;
     closing = (async () => {
       stopEverything();
-      commit.stop();
+      dispatcher.stop();
+      saver.stop(); // what subscribers acknowledged so far is still stored
       outbox.stop(new ClosedError());
       await Promise.allSettled([...running]);
-      await commit.idle();
+      await saver.idle();
       refresh();
       cell.flush();
     })();
@@ -366,10 +382,10 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   }
 
   /**
-   * Logout. Every stream stops first (no frame moves a position again), queued and retrying
-   * cursor saves are dropped and awaited, then memory and disk are wiped; a load still in
-   * flight will not bring the old state back. Then the stream reopens for the subscribers
-   * still here, with no positions: live from now.
+   * Logout. Every stream stops first (no frame moves a position again), queued deliveries and
+   * cursor saves are dropped (a late acknowledgement no longer counts) and awaited, then memory
+   * and disk are wiped; a load still in flight will not bring the old state back. Then the stream
+   * reopens for the subscribers still here, with no positions: live from now.
    */
   async function reset(): Promise<void> {
     if (closed) throw new ClosedError();
@@ -377,11 +393,13 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     resetting++;
     try {
       stopStreams();
-      commit.discard();
+      dispatcher.discard();
+      ledger.clear();
+      saver.discard();
       endSleeps(); // a save waiting to retry gives up now
       outbox.wipe(new Error("publish discarded by reset() (logout)"));
       refresh();
-      await commit.idle();
+      await saver.idle();
       positions.clear();
       delivered.clear();
       main.leave([]);

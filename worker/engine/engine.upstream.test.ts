@@ -49,6 +49,39 @@ describe("engine over any upstream", () => {
     expect(h.up.last.resume).toEqual({ a: 40n });
   });
 
+  it("a bookmark is stored once every event before it was acknowledged", async () => {
+    const clock = new FakeClock();
+    const up = new ScriptedUpstream();
+    const h = startEngine({ clock, upstream: up });
+    const rec = new Recorder({ ack: false });
+    h.engine.subscribe(["a"], rec.sink);
+    await clock.advance(20);
+    up.last.send(f.open(), f.events("a", 5n), f.caughtUp(), f.progress("a", 40n));
+    await clock.advance(1);
+    expect(h.storage.cursorOf("alice", "a")).toBeUndefined();
+    rec.ackAll();
+    await clock.advance(1);
+    expect(h.storage.cursorOf("alice", "a")).toBe(40n);
+  });
+
+  it("a reset's position is stored only once the reset was acknowledged", async () => {
+    const clock = new FakeClock();
+    const up = new ScriptedUpstream();
+    const h = startEngine({ clock, upstream: up });
+    const rec = new Recorder({ ack: false });
+    h.engine.subscribe(["a"], rec.sink);
+    await clock.advance(20);
+    up.last.send(f.open(), f.events("a", 5n), f.caughtUp());
+    await clock.advance(1);
+    rec.ackAll();
+    up.last.send(f.reset("a", "retention", 90n));
+    await clock.advance(1);
+    expect(h.storage.cursorOf("alice", "a")).toBe(5n); // a crash now: the app is told again, never skipped silently
+    rec.ackAll();
+    await clock.advance(1);
+    expect(h.storage.cursorOf("alice", "a")).toBe(90n);
+  });
+
   it("a bookmark never moves an ordered position back", async () => {
     const h = await scripted();
     h.up.last.send(f.open(), f.events("a", 5n), f.caughtUp(), f.progress("a", 3n));

@@ -11,6 +11,7 @@ import { Backoff, throttleRemaining } from "./backoff";
 import { Call, runCall, type Auth, type Outcome } from "./call";
 import type { EngineContext } from "./context";
 import { classify, decide } from "./errors";
+import type { Point } from "./ledger";
 import { sameTopics } from "./topics";
 import type { Cursor, ErrorInfo, Frame, ResetFrame, StreamEvent, TopicStart, WireEvent } from "./types";
 
@@ -100,7 +101,7 @@ export class MainStream {
   leave(topics: readonly string[]): void {
     const gone = this.streamTopics.filter((t) => !topics.includes(t));
     this.streamTopics = topics;
-    if (gone.length > 0) this.ctx.commit.push({ kind: "left", topics: gone });
+    if (gone.length > 0) this.ctx.dispatcher.push({ kind: "left", topics: gone });
   }
 
   private open(topics: string[]): Call {
@@ -171,7 +172,9 @@ export class MainStream {
         const p = this.ctx.positions.get(f.topic);
         const ordered = this.ctx.upstream.cursors === "ordered";
         if (p !== undefined && (ordered ? (f.cursor as bigint) <= (p.cursor as bigint) : f.cursor === p.cursor)) return;
-        this.ctx.positions.reset(f.topic, f.cursor, f.epoch ?? p?.epoch ?? call.epoch, call);
+        const epoch = f.epoch ?? p?.epoch ?? call.epoch;
+        this.ctx.positions.reset(f.topic, f.cursor, epoch, call);
+        this.ctx.ledger.recordSilent(f.topic, f.cursor, epoch);
         return;
       }
       case "caught-up": {
@@ -180,7 +183,7 @@ export class MainStream {
         if (topics.length < named.length) this.ctx.warn("onestream: caught-up names a topic this stream did not ask for; ignored");
         for (const t of topics) call.caughtUp.add(t);
         if (topics.length > 0) {
-          this.ctx.commit.push({ kind: "caught-up", topics });
+          this.ctx.dispatcher.push({ kind: "caught-up", topics });
           this.hooks.caughtUp(topics);
         }
         this.ctx.refresh();
@@ -210,7 +213,8 @@ export class MainStream {
     }
     if (f.resumeAfter === undefined) positions.forget(f.topic);
     else positions.reset(f.topic, f.resumeAfter, epoch, call);
-    this.ctx.commit.push({ kind: "reset", topic: f.topic, reason: f.reason, resumeAfter: f.resumeAfter });
+    const point = this.ctx.ledger.record(f.topic, f.resumeAfter, epoch, 0);
+    this.ctx.dispatcher.push({ kind: "reset", topic: f.topic, reason: f.reason, resumeAfter: f.resumeAfter, point });
   }
 
   /**
@@ -244,10 +248,19 @@ export class MainStream {
       if (ev.meta !== undefined) e.meta = ev.meta;
       out.push(e);
     }
-    if (out.length > 0) this.ctx.commit.push({ kind: "events", events: out }, out.length);
+    if (out.length > 0) this.ctx.dispatcher.push({ kind: "events", events: out, points: this.points(out) });
     if (foreign > 0) this.ctx.warn(`onestream: ${foreign} event(s) for topics this stream did not ask for; dropped`);
     if (backwards > 0) this.ctx.warn(`onestream: ${backwards} event(s) whose cursor does not increase on one stream; dropped`);
     if (zero > 0) this.ctx.warn(`onestream: ${zero} event(s) with cursor 0; dropped`);
+  }
+
+  /** Per topic of `events`, the position they reach, in the ledger. */
+  private points(events: readonly StreamEvent<Cursor>[]): Map<string, Point> {
+    const last = new Map<string, [Cursor, number]>();
+    for (const ev of events) last.set(ev.topic, [ev.cursor, (last.get(ev.topic)?.[1] ?? 0) + 1]);
+    const points = new Map<string, Point>();
+    for (const [topic, [cursor, n]] of last) points.set(topic, this.ctx.ledger.record(topic, cursor, this.ctx.positions.get(topic)?.epoch ?? "", n));
+    return points;
   }
 
   private ended(call: Call, outcome: Outcome): void {

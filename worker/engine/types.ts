@@ -123,8 +123,11 @@ export interface OutboxRecord {
 /** Durable state, keyed by user. Every method is one transaction. */
 export interface Storage {
   loadCursors(user: string): Promise<CursorRecord[]>;
-  /** Writes a whole batch in one transaction; called before the batch is delivered. */
-  saveCursors(user: string, records: CursorRecord[]): Promise<void>;
+  /**
+   * Writes a whole batch in one transaction: `records` put, the cursors of `forget` deleted (a
+   * reset left those topics with no position). Called with cursors a subscriber acknowledged.
+   */
+  saveCursors(user: string, records: CursorRecord[], forget?: string[]): Promise<void>;
   loadOutbox(user: string): Promise<OutboxRecord[]>;
   addOutbox(user: string, record: OutboxRecord): Promise<void>;
   removeOutbox(user: string, key: string): Promise<void>;
@@ -160,7 +163,7 @@ export interface Engine {
    * server refuses (permission, not found, bad argument) while the stream is up leaves the
    * stream with a "denied" delivery; the subscription goes on with its other topics.
    */
-  subscribe(topics: string[], sink: (d: Delivery) => void, opts?: { since?: Since }): Subscription;
+  subscribe(topics: string[], sink: (d: Delivery, ack?: () => void) => void, opts?: { since?: Since }): Subscription;
   /**
    * Durable publish: stored in the outbox first, sent in order, resolved once acknowledged.
    * `key` (optional) is the idempotency key: a caller that lost its answer (its leader tab

@@ -5,6 +5,8 @@
 // which topics lost events and the cursor to resume each after (plus held resets and "live"s);
 // the host resubscribes exactly those topics from those cursors. Repeats are possible (a resync
 // resends nothing the tab lacks, but may resend what it has), so the client dedupes by cursor.
+// A delivery's engine ack (which lets its cursor be stored) is called when the tab acknowledges
+// the batch that carried it, unless the tab says its app failed on that subscription's part.
 import type { Cursor, Delivery, Status, StreamEvent } from "../engine/types";
 import type { AckMessage, BatchMessage, DataEndpoint } from "../../contract/protocol";
 
@@ -51,12 +53,14 @@ function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
 
 export class TabPipe {
   private queue: Array<[number, Delivery]> = [];
+  /** Engine acks of the queued deliveries, by subscription. */
+  private queueAcks: Array<[number, () => void]> = [];
   private queuedEvents = 0;
   private pendingStatus: Status | undefined;
   private scheduled = false;
   private seq = 0;
-  /** Posted, unacknowledged batches: [seq, event count], oldest first. */
-  private inflight: Array<[number, number]> = [];
+  /** Posted, unacknowledged batches: [seq, event count, engine acks by subscription], oldest first. */
+  private inflight: Array<[number, number, Array<[number, () => void]>]> = [];
   private unacked = 0;
   private cutOff = false;
   private closed = false;
@@ -82,7 +86,8 @@ export class TabPipe {
     return this.cutOff;
   }
 
-  deliver(sub: number, d: Delivery): void {
+  /** Queues `d` for the tab; `ack` runs once the tab's app has processed it. */
+  deliver(sub: number, d: Delivery, ack?: () => void): void {
     if (this.closed) return;
     if (d.kind === "events" && d.events.length === 0) return;
     if (!this.cutOff && d.kind === "events" && !this.fits(d.events.length)) this.cut();
@@ -97,6 +102,7 @@ export class TabPipe {
       this.setPosition(sub, d.topic, d.resumeAfter);
     }
     this.queue.push([sub, d]);
+    if (ack !== undefined) this.queueAcks.push([sub, ack]);
     if (this.queuedEvents >= this.config.maxBatchEvents) this.flush();
     else this.later();
   }
@@ -152,6 +158,8 @@ export class TabPipe {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    this.queueAcks = [];
+    this.inflight = [];
     this.endpoint.removeEventListener("message", this.onMessage);
     this.endpoint.close();
   }
@@ -165,7 +173,7 @@ export class TabPipe {
   private cut(): void {
     this.flush();
     this.cutOff = true;
-    this.post({ t: "batch", seq: ++this.seq, deliveries: [], overflow: true }, 0);
+    this.post({ t: "batch", seq: ++this.seq, deliveries: [], overflow: true }, 0, []);
   }
 
   private remember(sub: number, d: Delivery): void {
@@ -228,14 +236,16 @@ export class TabPipe {
     const msg: BatchMessage = { t: "batch", seq: ++this.seq, deliveries: this.queue };
     if (this.pendingStatus !== undefined) msg.status = this.pendingStatus;
     const n = this.queuedEvents;
+    const acks = this.queueAcks;
     this.queue = [];
+    this.queueAcks = [];
     this.queuedEvents = 0;
     this.pendingStatus = undefined;
-    this.post(msg, n);
+    this.post(msg, n, acks);
   }
 
-  private post(msg: BatchMessage, events: number): void {
-    this.inflight.push([msg.seq, events]);
+  private post(msg: BatchMessage, events: number, acks: Array<[number, () => void]>): void {
+    this.inflight.push([msg.seq, events, acks]);
     this.unacked += events;
     try {
       this.endpoint.postMessage(msg);
@@ -244,16 +254,22 @@ export class TabPipe {
     }
   }
 
-  /** The tab handled every batch up to `seq`. */
-  ack(seq: number): void {
+  /**
+   * The tab handled every batch up to `seq`; in batch `seq` its app failed (threw, rejected) on
+   * the deliveries of the subscriptions in `failed`, whose engine acks are therefore not called.
+   */
+  ack(seq: number, failed: readonly number[] = []): void {
     while (this.inflight.length > 0 && this.inflight[0]![0] <= seq) {
-      this.unacked -= this.inflight.shift()![1];
+      const [batch, events, acks] = this.inflight.shift()!;
+      this.unacked -= events;
+      for (const [sub, ack] of acks) if (batch !== seq || !failed.includes(sub)) ack();
     }
   }
 
   private receive(data: unknown): void {
     const ack = data as Partial<AckMessage> | null;
     if (ack === null || typeof ack !== "object" || ack.t !== "ack" || typeof ack.seq !== "number") return;
-    this.ack(ack.seq);
+    const failed = Array.isArray(ack.failed) ? ack.failed.filter((n): n is number => typeof n === "number") : [];
+    this.ack(ack.seq, failed);
   }
 }

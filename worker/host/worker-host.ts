@@ -215,7 +215,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
     try {
       for (const [topics, from] of groups) {
         const part: Part = { handle: { unsubscribe() {} }, topics: new Set(topics) };
-        part.handle = engine.subscribe(topics, (d) => forward(tab, sub, part, d), { since: from });
+        part.handle = engine.subscribe(topics, (d, ack) => forward(tab, sub, part, d, ack), { since: from });
         parts.push(part);
       }
     } catch (e) {
@@ -226,10 +226,10 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   }
 
   /** Passes what `part` still serves to the tab; a denial takes those topics off it. */
-  function forward(tab: Tab, sub: number, part: Part, d: Delivery): void {
+  function forward(tab: Tab, sub: number, part: Part, d: Delivery, ack?: () => void): void {
     const mine = servedBy(part, d);
     if (mine === undefined) return;
-    tab.pipe.deliver(sub, mine);
+    tab.pipe.deliver(sub, mine, ack);
     if (mine.kind !== "denied") return;
     for (const t of mine.topics) part.topics.delete(t);
     if (part.topics.size === 0) part.handle.unsubscribe();

@@ -37,12 +37,13 @@ export class MemoryStorage implements Storage {
     return structuredClone([...(this.cursors.get(user)?.values() ?? [])]);
   }
 
-  async saveCursors(user: string, records: CursorRecord[]): Promise<void> {
+  async saveCursors(user: string, records: CursorRecord[], forget: string[] = []): Promise<void> {
     const copy = structuredClone(records);
     await this.enter("saveCursors");
     if (this.held !== undefined) await new Promise<void>((resolve) => this.held!.push(resolve));
     const m = this.cursors.get(user) ?? new Map<string, CursorRecord>();
     for (const r of copy) m.set(r.topic, r);
+    for (const t of forget) m.delete(t);
     this.cursors.set(user, m);
   }
 
