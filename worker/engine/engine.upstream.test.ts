@@ -6,11 +6,10 @@ import { describe, expect, it } from "vitest";
 import { f, FakeClock, MemoryStorage, Recorder, ScriptedUpstream, startEngine, type ScriptedUpstreamOptions } from "../testing";
 import type { EngineConfig } from "./config";
 
-async function scripted(opts: ScriptedUpstreamOptions = {}, config: Partial<EngineConfig> = {}) {
+async function scripted(opts: ScriptedUpstreamOptions = {}, config: Partial<EngineConfig> = {}, rec = new Recorder()) {
   const clock = new FakeClock();
   const up = new ScriptedUpstream(opts);
   const h = startEngine({ clock, upstream: up, config });
-  const rec = new Recorder();
   h.engine.subscribe(["a"], rec.sink);
   await clock.advance(20);
   return { ...h, up, rec };
@@ -50,36 +49,26 @@ describe("engine over any upstream", () => {
   });
 
   it("a bookmark is stored once every event before it was acknowledged", async () => {
-    const clock = new FakeClock();
-    const up = new ScriptedUpstream();
-    const h = startEngine({ clock, upstream: up });
-    const rec = new Recorder({ ack: false });
-    h.engine.subscribe(["a"], rec.sink);
-    await clock.advance(20);
+    const { up, clock, rec, storage } = await scripted({}, {}, new Recorder({ ack: false }));
     up.last.send(f.open(), f.events("a", 5n), f.caughtUp(), f.progress("a", 40n));
     await clock.advance(1);
-    expect(h.storage.cursorOf("alice", "a")).toBeUndefined();
+    expect(storage.cursorOf("alice", "a")).toBeUndefined();
     rec.ackAll();
     await clock.advance(1);
-    expect(h.storage.cursorOf("alice", "a")).toBe(40n);
+    expect(storage.cursorOf("alice", "a")).toBe(40n);
   });
 
   it("a reset's position is stored only once the reset was acknowledged", async () => {
-    const clock = new FakeClock();
-    const up = new ScriptedUpstream();
-    const h = startEngine({ clock, upstream: up });
-    const rec = new Recorder({ ack: false });
-    h.engine.subscribe(["a"], rec.sink);
-    await clock.advance(20);
+    const { up, clock, rec, storage } = await scripted({}, {}, new Recorder({ ack: false }));
     up.last.send(f.open(), f.events("a", 5n), f.caughtUp());
     await clock.advance(1);
     rec.ackAll();
     up.last.send(f.reset("a", "retention", 90n));
     await clock.advance(1);
-    expect(h.storage.cursorOf("alice", "a")).toBe(5n); // a crash now: the app is told again, never skipped silently
+    expect(storage.cursorOf("alice", "a")).toBe(5n); // a crash now: the app is told again, never skipped silently
     rec.ackAll();
     await clock.advance(1);
-    expect(h.storage.cursorOf("alice", "a")).toBe(90n);
+    expect(storage.cursorOf("alice", "a")).toBe(90n);
   });
 
   it("a bookmark never moves an ordered position back", async () => {
