@@ -83,6 +83,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   /** reset()s in progress: no stream opens until the wipe is done. */
   let resetting = 0;
   const running = new Set<Promise<void>>();
+  const warnedOnce = new Set<string>();
   const pendingActivation: [Subscriber, Since][] = [];
 
   const topicSet = new TopicSet();
@@ -111,6 +112,11 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     random,
     upstream,
     warn,
+    warnOnce(key, message) {
+      if (warnedOnce.has(key)) return;
+      warnedOnce.add(key);
+      warn(message);
+    },
     headersFor,
     positions,
     delivered,

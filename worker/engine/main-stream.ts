@@ -273,7 +273,9 @@ export class MainStream {
     if (outcome.kind === "error" && this.current !== undefined && ctx.canOpen() && this.refused(call, outcome.error)) return;
     if (!ctx.canOpen() || outcome.kind === "cancelled") return ctx.refresh();
     const now = ctx.clock.monotonic();
-    const healthyMs = call.openedAt === undefined ? 0 : now - call.openedAt;
+    // A call that caught up proved the server works: its failure starts the backoff afresh (the
+    // floor and the jitter still pace it), so a server that is back is used within seconds.
+    const healthyMs = call.reachedLive ? Infinity : call.openedAt === undefined ? 0 : now - call.openedAt;
     if (outcome.kind === "ok") {
       // A clean end (deploy, max stream age): come back after a little jitter, never in a tight loop.
       if (this.next !== undefined) return ctx.refresh();
