@@ -7,6 +7,7 @@ import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryLog, startServer, type RunningServer, type ServerOptions, type TopicLog } from "./server";
 import { MiB, settledMemory } from "./test-memory";
+import { StreamRegistry, type RawExchange } from "./streams";
 import { parseGrpcWeb, rawSubscribe, Recorder, streamClient, type RawSubscriber } from "./test-client";
 
 const servers: RunningServer[] = [];
@@ -122,5 +123,22 @@ describe("clients that stop reading", () => {
     recorders.push(r);
     expect(await r.ended).toBeUndefined();
     expect(r.events()).toHaveLength(2500);
+  });
+});
+
+describe("the reaper", () => {
+  it("releases a stream whose response closed even when its handler never got to run", () => {
+    const registry = new StreamRegistry();
+    const closed = { res: { destroyed: true, closed: true } } as unknown as RawExchange;
+    const open = { res: { destroyed: false, closed: false } } as unknown as RawExchange;
+    const gone = registry.add(["t"], closed);
+    registry.add(["u"], open);
+    let unhooked = 0;
+    gone.onRelease(() => unhooked++);
+    expect(registry.reapGone()).toBe(1);
+    expect(unhooked).toBe(1);
+    expect(registry.subscribedTopics()).toEqual(["u"]);
+    expect(gone.failure?.code).toBe(Code.Canceled);
+    expect(registry.reapGone()).toBe(0);
   });
 });
