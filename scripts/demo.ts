@@ -26,9 +26,16 @@ export interface DemoOptions {
 
 export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   const server = await startServer({ port: opts.serverPort, faults: true, ...opts.server });
-  // Read by vite.config.ts and, through import.meta.env, by the page (src/demo/config.ts, admin.ts).
+  // Read by vite.config.ts (again on a config reload, so they stay set until close()) and, through
+  // import.meta.env, by the page (src/demo/config.ts, admin.ts).
   const env = { VITE_ONESTREAM_URL: server.url, VITE_ONESTREAM_ADMIN_PROXY: server.url };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const restoreEnv = () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
   Object.assign(process.env, env);
   let vite: ViteDevServer;
   try {
@@ -36,13 +43,9 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     vite = await createServer(mergeConfig(own, opts.vite ?? {}));
     await vite.listen();
   } catch (err) {
+    restoreEnv();
     await server.close();
     throw err;
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
   }
   const address = vite.httpServer?.address();
   const port = address !== null && typeof address === "object" ? address?.port : opts.vitePort;
@@ -52,6 +55,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     pageUrl: `http://127.0.0.1:${port}/`,
     close: async () => {
       await Promise.allSettled([vite.close(), server.close()]);
+      restoreEnv();
     },
   };
 }

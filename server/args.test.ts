@@ -43,7 +43,8 @@ describe("parseCliArgs", () => {
   it(`reads the admin token from ${ADMIN_TOKEN_ENV} when the flag is absent`, () => {
     expect(parseCliArgs(["--admin"], { [ADMIN_TOKEN_ENV]: "from-the-environment" })).toMatchObject({ adminToken: "from-the-environment" });
     expect(parseCliArgs(["--admin", "--admin-token", "from-the-flag-wins"], { [ADMIN_TOKEN_ENV]: "env" })).toMatchObject({ adminToken: "from-the-flag-wins" });
-    expect(parseCliArgs([], { [ADMIN_TOKEN_ENV]: "" })).toMatchObject({ adminToken: undefined });
+    expect(parseCliArgs(["--faults"], { [ADMIN_TOKEN_ENV]: "" })).toMatchObject({ adminToken: undefined });
+    expect(parseCliArgs([], { [ADMIN_TOKEN_ENV]: "exported-for-another-server" })).toMatchObject({ adminToken: undefined });
   });
 
   it("defaults the port to 8080 and leaves the rest to the server", () => {

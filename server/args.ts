@@ -62,7 +62,10 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   if (port > 65_535) throw new UsageError(`--port must be in 0..65535, got ${port}`);
   const host = values.host;
   if (host !== undefined && (typeof host !== "string" || host === "")) throw new UsageError("--host must not be empty");
-  const adminToken = values["admin-token"] ?? env[ADMIN_TOKEN_ENV];
+  // The environment's token only counts when admin is asked for: exported for another server, it
+  // must not make this one refuse to start.
+  const wantsAdmin = values.admin === true || values.faults === true;
+  const adminToken = values["admin-token"] ?? (wantsAdmin ? env[ADMIN_TOKEN_ENV] : undefined);
   const opts: ServerOptions = {
     port,
     host: typeof host === "string" ? host : undefined,
