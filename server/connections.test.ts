@@ -2,7 +2,7 @@
 // headers, is closed; a stream is never closed for being quiet; the optional cap on connections
 // turns further ones away and lets them in again once there is room.
 import { connect, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { startServer, type RunningServer, type ServerOptions } from "./server";
 import { publishN, Recorder, streamClient } from "./test-client";
 
@@ -54,11 +54,11 @@ describe("connections", () => {
   });
 
   it("never closes a quiet stream: heartbeats off, silent past the idle timeout, then an event", async () => {
-    const server = await serve({ idleTimeoutMs: 100, heartbeatMs: 0, admin: true });
+    const server = await serve({ idleTimeoutMs: 300, heartbeatMs: 0, admin: true });
     const r = new Recorder(streamClient(server.url), { topics: [{ topic: "q" }] });
     recorders.push(r);
     await r.until((f) => f.some((x) => x.frame.case === "caughtUp"));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     await publishN(server.url, "q", 1);
     await r.until(() => r.events().length === 1);
     expect(r.done).toBe(false);
@@ -80,7 +80,13 @@ describe("connections", () => {
   it("rejects a garbage cap and clamps an extreme timeout", async () => {
     await expect(startServer({ port: 0, maxConnections: -1 })).rejects.toThrow(RangeError);
     await expect(startServer({ port: 0, idleTimeoutMs: Number.NaN })).rejects.toThrow(RangeError);
-    const server = await serve({ idleTimeoutMs: 1 }); // clamped to 10 ms: still a working server
-    expect((await fetch(`${server.url}/nothing`)).status).toBe(404);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const server = await serve({ idleTimeoutMs: 10 * 60 * 60 * 1000 });
+      expect(warn).toHaveBeenCalledWith("onestream server: idleTimeoutMs 36000000 is above 3600000; using 3600000");
+      expect((await fetch(`${server.url}/nothing`)).status).toBe(404);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
