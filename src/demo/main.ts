@@ -3,7 +3,7 @@
 // records what it received on `window` (record.ts) so the e2e suite can drive it as its page.
 import { topicProblem } from "../../contract/topic";
 import { createClient } from "../index";
-import { FAULTS, faultsEnabled, fetchStats, sendFault } from "./admin";
+import { ADMIN_UNREACHABLE, adminBase, FAULTS, faultsEnabled, fetchStats, sendFault } from "./admin";
 import { createChart } from "./chart";
 import { readConfig } from "./config";
 import { createRecording, recordEvents, recordStatus } from "./record";
@@ -128,21 +128,26 @@ function start(): void {
   rec.ready = true;
 
   const statsEl = byId("server-stats");
+  const admin = adminBase(config.server);
+  if (admin === undefined) {
+    renderStats(statsEl, new Error(ADMIN_UNREACHABLE));
+    return;
+  }
   const pollStats = () =>
-    fetchStats(config.server, AbortSignal.timeout(STATS_POLL_MS)).then(
+    fetchStats(admin, AbortSignal.timeout(STATS_POLL_MS)).then(
       (s) => renderStats(statsEl, s),
       (e: Error) => renderStats(statsEl, new Error(`unreachable (${e.message})`)),
     );
   void pollStats();
   setInterval(pollStats, STATS_POLL_MS);
 
-  void faultsEnabled(config.server).then(
-    (enabled) => enabled && showFaultPanel(config.server),
+  void faultsEnabled(admin).then(
+    (enabled) => enabled && showFaultPanel(admin),
     () => {},
   );
 }
 
-function showFaultPanel(server: string): void {
+function showFaultPanel(admin: string): void {
   const panel = byId("faults");
   const buttons = byId("fault-buttons");
   const result = byId("fault-result");
@@ -152,7 +157,7 @@ function showFaultPanel(server: string): void {
     b.textContent = f.label;
     b.title = f.title;
     b.addEventListener("click", () => {
-      sendFault(server, f.body).then(
+      sendFault(admin, f.body).then(
         () => (result.textContent = `${f.label}: done (${f.title})`),
         (e: Error) => (result.textContent = e.message),
       );
