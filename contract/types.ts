@@ -42,7 +42,9 @@ export type Delivery<C extends Cursor = Cursor> =
    * were added beside a healthy stream: they left the stream, the rest keeps running. The
    * subscriber gets nothing more for them; subscribing again retries.
    */
-  | { kind: "denied"; topics: string[]; error: ErrorInfo };
+  | { kind: "denied"; topics: string[]; error: ErrorInfo }
+  /** The subscription is over: reset() (logout) ended every subscription of the user. */
+  | { kind: "ended"; reason: "reset" };
 
 /** Where a subscription starts: live from now, from the stored cursors, or after these cursors. */
 export type Since<C extends Cursor = Cursor> = "now" | "stored" | Record<string, C>;

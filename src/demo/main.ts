@@ -30,7 +30,8 @@ function start(): void {
   const client = createClient({
     worker: (name: string) => new SharedWorker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
     baseUrl: config.server,
-    user: config.user,
+    // With a token the demo signs in: its state is keyed by ?user= (never by the token itself).
+    user: config.user ?? (config.token === undefined ? undefined : "demo-user"),
     name: config.name,
     fallback: config.fallback,
     getAuth: config.token === undefined ? undefined : async () => ({ authorization: `Bearer ${config.token}` }),

@@ -399,6 +399,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     resetting++;
     try {
       stopStreams();
+      endSubscribers();
       dispatcher.discard();
       ledger.clear();
       saver.discard();
@@ -420,6 +421,18 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     }
   }
 
+  /** Logout: every subscriber is told its subscription is over, and removed. */
+  function endSubscribers(): void {
+    for (const sub of fanout.all()) {
+      fanout.sendDirect(sub, { kind: "ended", reason: "reset" });
+      unsubscribe(sub);
+    }
+    for (const [sub] of pendingActivation.splice(0)) {
+      fanout.sendDirect(sub, { kind: "ended", reason: "reset" });
+      unsubscribe(sub);
+    }
+  }
+
   function publish(topic: string, payload: Uint8Array, opts?: { key?: string }): Promise<{ cursor: Cursor | undefined }> {
     if (closed) return Promise.reject(new ClosedError());
     if (failure !== undefined) return Promise.reject(new FailedError(failure));
@@ -432,6 +445,11 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   return {
     subscribe,
     publish,
+    durable(key) {
+      if (closed) return Promise.reject(new ClosedError());
+      if (failure !== undefined) return Promise.reject(new FailedError(failure));
+      return ready ? outbox.durable(key) : loaded.then(() => outbox.durable(key));
+    },
     hint,
     status() {
       if (closed) throw new ClosedError();

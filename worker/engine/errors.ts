@@ -58,6 +58,31 @@ export class StalledError extends Error {
   }
 }
 
+/**
+ * A response message over the transport's read limit (worker/host/read-limit.ts): not read, only
+ * its first bytes kept so the adapter layer can tell whose event it was and skip it explicitly.
+ */
+export class OversizedMessageError extends Error {
+  override readonly name = "OversizedMessageError";
+  constructor(
+    /** What the envelope declared. */
+    readonly bytes: number,
+    readonly limit: number,
+    /** The message's first bytes. */
+    readonly prefix: Uint8Array,
+  ) {
+    super(`a message of ${bytes} bytes is over the read limit of ${limit} bytes`);
+  }
+}
+
+/** Finds an OversizedMessageError behind the wrappers a transport put around it. */
+export function oversizedIn(err: unknown): OversizedMessageError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof OversizedMessageError) return e;
+  }
+  return undefined;
+}
+
 /** The server broke the protocol in a way that poisons the whole stream (e.g. no Hello first). */
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
@@ -87,6 +112,8 @@ export function classify(err: unknown): Classified {
   if (err instanceof StaleError) return { verdict: "retry", info: { code: "stale", message: err.message } };
   if (err instanceof ProtocolError) return { verdict: "retry", info: { code: "protocol", message: err.message } };
   if (err instanceof StalledError) return { verdict: "retry", info: { code: "stalled", message: err.message } };
+  const oversized = oversizedIn(err);
+  if (oversized !== undefined) return { verdict: "retry", info: { code: "oversized", message: err instanceof OversizedMessageError ? err.message : oversized.message } };
   const ce = ConnectError.from(err);
   const http = HTTP_ONLY.exec(ce.rawMessage);
   if (http !== null && ce.metadata.get("grpc-status") === null) {
