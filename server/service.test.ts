@@ -209,7 +209,7 @@ describe("publish", () => {
   });
 
   it("rejects bad topics and payloads with InvalidArgument while another stream keeps flowing", async () => {
-    const { server, client } = await serve({ maxPayloadBytes: 10, maxTopicsPerSubscribe: 2 });
+    const { client } = await serve({ maxPayloadBytes: 10, maxTopicsPerSubscribe: 2 });
     const good = record(client, { topics: [{ topic: "ok" }] });
     await good.until((f) => f.some((x) => x.frame.case === "caughtUp"));
 

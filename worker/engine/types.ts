@@ -1,7 +1,7 @@
 // The engine's contract with the world. The engine is pure: everything that touches a real
 // clock, network, disk or random source comes in through these interfaces, so the same code
 // runs in a SharedWorker, a dedicated Worker, a page, or under vitest with fakes.
-import type { Cursor, Delivery, ErrorInfo, NetworkHint, ResetReason, Since, Status } from "../../contract/types";
+import type { Cursor, Delivery, NetworkHint, ResetReason, Since, Status } from "../../contract/types";
 
 export type * from "../../contract/types";
 
