@@ -47,7 +47,6 @@ function call(
 const forged = (server: RunningServer, origin = "https://evil.example") =>
   call(server, "POST", "/admin/publish", { origin, "content-type": "text/plain" }, '{"topic":"b/x","payload":"forged"}');
 
-
 describe("admin endpoints", () => {
   it("are off by default: 404 without CORS, even with auth tokens configured", async () => {
     const server = await serve({ auth: tokenPolicy({ t: ["b/"] }) });
