@@ -22,6 +22,8 @@ export default defineConfig({
       "@connectrpc/connect-web",
       "@bufbuild/protobuf",
       "@bufbuild/protobuf/codegenv2",
+      // the listendemo adapter's (e2e/foreign/listen-adapter.ts)
+      "@bufbuild/protobuf/wire",
     ],
     entries: ["index.html", "e2e/pages/*.html"],
   },
