@@ -157,6 +157,27 @@ describe("listendemo.v1: opaque resume tokens over connect-node", () => {
     expect(server.stats().totalListens).toBe(2);
   });
 
+  it("a topic added beside the live stream: the new call replays from the same tokens, nothing twice", async () => {
+    const server = await listenServer();
+    const engine = engineOn(listenAdapter, server.url);
+    const rec = new Recorder();
+    engine.subscribe(["room"], rec.sink);
+    await waitUntil(() => engine.status().state === "live");
+    server.store.write("room", bytes("a"));
+    await waitUntil(() => rec.events.length === 1);
+    engine.subscribe(["lobby"], () => {});
+    // Written while the call for room + lobby opens beside the old one (make-before-break).
+    for (const d of ["b", "c", "d"]) {
+      server.store.write("room", bytes(d));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await waitUntil(() => engine.status().topics.length === 2 && engine.status().state === "live");
+    server.store.write("room", bytes("e"));
+    await waitUntil(() => rec.events.length === 5);
+    expect(rec.events.map((e) => text(e.payload))).toEqual(["a", "b", "c", "d", "e"]);
+    await waitUntil(() => server.stats().activeListens === 1, { message: "the old call to end" });
+  });
+
   it("an expired token becomes a retention reset, then the target's kept changes", async () => {
     const server = await listenServer();
     const storage = new MemoryStorage();

@@ -18,6 +18,7 @@ foreignSuite({
       activeStreams: () => server.stats().activeListens,
       totalStreams: () => server.stats().totalListens,
       write: (topic, value) => token(store.write(topic, text.encode(value)).token),
+      metaOf: () => undefined, // the protocol has nothing besides the data
       cursorsOf: (topic, value) => store.changes(topic).filter((c) => decode.decode(c.data) === value).map((c) => token(c.token)),
       expire(topic, keep) {
         store.compact(topic, keep);

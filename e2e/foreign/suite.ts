@@ -15,6 +15,8 @@ export interface Backend {
   totalStreams(): number;
   /** Appends an event with payload `text` to `topic` from outside; returns its cursor. */
   write(topic: string, text: string): string;
+  /** What the adapter puts in `meta` for the event written with payload `text`. */
+  metaOf(topic: string, text: string): Record<string, string> | undefined;
   /** The cursors of the events of `topic` whose payload is `text`. */
   cursorsOf(topic: string, text: string): string[];
   /** Forgets the history of `topic` but its last `keep` events; returns where a reset resumes. */
@@ -132,6 +134,8 @@ export function foreignSuite(protocol: Protocol): void {
       };
       write(5);
       await expectExactly(tabs, topic, want);
+      const last = (await received(tabs[TABS - 1]!, topic)).at(-1)!;
+      expect([last.payload, last.meta]).toEqual(["e5", backend.metaOf(topic, "e5")]);
 
       for (const b of BREAKS) {
         await test.step(b.name, async () => {

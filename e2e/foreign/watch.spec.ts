@@ -21,6 +21,7 @@ foreignSuite({
         store.put(`nodes/${value}`, text.encode(value)); // another prefix: a gap in this one's revisions
         return String(store.put(`${topic}${value}`, text.encode(value)).revision);
       },
+      metaOf: (topic, value) => ({ key: `${topic}${value}` }),
       cursorsOf: (topic, value) => store.history(topic).filter((e) => decode.decode(e.value) === value).map((e) => String(e.revision)),
       expire(topic, keep) {
         const kept = store.history(topic).at(-keep)!;
