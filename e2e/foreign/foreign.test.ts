@@ -97,6 +97,29 @@ describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
     expect(second.status().state).toBe("live");
   });
 
+  it("bookmarks are stored: after a restart a quiet prefix resumes past other prefixes' compacted puts, no reset", async () => {
+    const server = await watchServer();
+    const storage = new MemoryStorage();
+    const first = engineOn(watchAdapter, server.url, storage);
+    first.subscribe(["pods/"], () => {});
+    await waitUntil(() => first.status().state === "live");
+    server.store.put("pods/1", bytes("1"));
+    for (let i = 0; i < 5; i++) server.store.put(`nodes/${i}`, bytes("elsewhere"));
+    const head = server.store.revision;
+    await waitUntil(() => storage.cursorOf("it", "pods/") === head, { message: "a bookmark at the head, stored" });
+    await first.close();
+
+    server.store.compact(head);
+    const rec = new Recorder();
+    const second = engineOn(watchAdapter, server.url, storage);
+    second.subscribe(["pods/"], rec.sink);
+    await waitUntil(() => second.status().state === "live");
+    const r2 = server.store.put("pods/2", bytes("2")).revision;
+    await waitUntil(() => rec.events.length === 1);
+    expect(rec.events.map((e) => e.cursor)).toEqual([r2]);
+    expect(rec.of("reset")).toEqual([]);
+  });
+
   it("a late joiner whose revision was compacted gets a retention reset, then live", async () => {
     const server = await watchServer();
     const engine = engineOn(watchAdapter, server.url);

@@ -14,7 +14,9 @@ export type Op =
   /** A subscriber joined: tell it "live" in order if its topics already are. */
   | { kind: "joined"; sub: Subscriber }
   /** These topics left the stream: a subscriber joining them later waits for their next CaughtUp. */
-  | { kind: "left"; topics: string[] };
+  | { kind: "left"; topics: string[] }
+  /** A bookmark moved `topic`: nothing to deliver, but the flush saves the new position. */
+  | { kind: "progress"; topic: string };
 
 export class Subscriber {
   active = true;
@@ -178,6 +180,8 @@ export class Fanout {
           break;
         case "left":
           for (const t of op.topics) this.everLive.delete(t);
+          break;
+        case "progress":
           break;
       }
     }

@@ -172,6 +172,9 @@ export class MainStream {
         const ordered = this.ctx.upstream.cursors === "ordered";
         if (p !== undefined && (ordered ? (f.cursor as bigint) <= (p.cursor as bigint) : f.cursor === p.cursor)) return;
         this.ctx.positions.reset(f.topic, f.cursor, f.epoch ?? p?.epoch ?? call.epoch, call);
+        // Saved like an event's cursor: a restarted worker must resume from here too, or a quiet
+        // topic's stored position ages out of the server's history while bookmarks kept it in.
+        this.ctx.commit.push({ kind: "progress", topic: f.topic });
         return;
       }
       case "caught-up": {
