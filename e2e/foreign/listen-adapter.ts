@@ -12,7 +12,7 @@ export const listenAdapter = defineAdapter({
   cursor: "opaque",
   historyOnly: true, // a call whose targets are all `once` ends after their history
   request: (topics, call) => ({
-    targets: topics.map(({ topic, after }) => ({ targetId: topic, resumeToken: base64Decode((after as string | undefined) ?? ""), once: call.historyOnly })),
+    targets: topics.map(({ topic, after }) => ({ targetId: topic, resumeToken: base64Decode(after ?? ""), once: call.historyOnly })),
   }),
   read: ({ responseType: r }) => {
     if (r.case === "documentChange") {

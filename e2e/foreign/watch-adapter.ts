@@ -8,7 +8,7 @@ export const watchAdapter = defineAdapter({
   cursor: "ordered", // revisions grow: a replayed event is recognised by comparison
   maxTopics: 1, // one prefix per Watch call
   heartbeatMs: 1_000, // our server's BOOKMARK interval (the protocol does not announce it)
-  request: ([t]) => ({ prefix: t!.topic, sinceRevision: (t!.after as bigint | undefined) ?? 0n }),
+  request: ([t]) => ({ prefix: t!.topic, sinceRevision: t!.after ?? 0n }),
   read: (r, call) => {
     const topic = call.topics[0]!.topic;
     if (r.type === EventType.PUT) {
