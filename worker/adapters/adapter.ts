@@ -69,7 +69,10 @@ export interface StreamAdapter<
   readonly cursor: K;
   /** The request for these topics (`call.historyOnly` is set only when `historyOnly` below is true). */
   request(topics: readonly Start<CursorOf<K>>[], call: AdapterCall<CursorOf<K>>): MessageInitShape<I>;
-  /** One response → frames (none, one, or several in order). Throw for a protocol violation. */
+  /**
+   * One response → frames (none, one, or several in order). Throw for a protocol violation. A
+   * response read into no frame still tells the idle watchdog the stream is alive.
+   */
   read(response: MessageShape<O>, call: AdapterCall<CursorOf<K>>): FrameOf<CursorOf<K>> | readonly FrameOf<CursorOf<K>>[] | undefined;
   /**
    * True when the server ends a `historyOnly` call after the history. Otherwise a late joiner's

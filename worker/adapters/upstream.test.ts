@@ -77,6 +77,16 @@ describe("connectUpstream", () => {
     expect(warnings).toHaveLength(2);
   });
 
+  it("a response the adapter reads into nothing still counts as a sign of life (a heartbeat)", async () => {
+    const adapter = defineAdapter({
+      method: StreamService.method.subscribe,
+      cursor: "ordered",
+      request: () => ({}),
+      read: () => undefined, // e.g. Firestore's ADD, a keep-alive the adapter does not name
+    });
+    expect(await frames(connectUpstream(adapter, fakeRpc([batch(1n), batch(2n)])))).toEqual([{ kind: "heartbeat" }, { kind: "heartbeat" }]);
+  });
+
   it("counts responses for the adapter: `received` is 0 while the first is read", async () => {
     const seen: number[] = [];
     const adapter = defineAdapter({

@@ -54,11 +54,16 @@ export function connectUpstream(adapter: AnyAdapter, rpc: Rpc, warn: (message: s
       for await (const response of rpc.serverStream(adapter.method, request, opts)) {
         const read = adapter.read(response, call);
         call.received++;
-        if (read === undefined) continue;
-        for (const frame of Array.isArray(read) ? (read as readonly Frame[]) : [read as Frame]) {
+        let alive = false;
+        for (const frame of read === undefined ? [] : Array.isArray(read) ? (read as readonly Frame[]) : [read as Frame]) {
           const checked = checkFrame(frame, kind, warn);
-          if (checked !== undefined) yield checked;
+          if (checked === undefined) continue;
+          alive = true;
+          yield checked;
         }
+        // Whatever it meant to the adapter (an ADD, a keep-alive it does not name), a response
+        // proves the stream alive: the idle watchdog must hear of it.
+        if (!alive) yield { kind: "heartbeat" };
       }
     },
 
