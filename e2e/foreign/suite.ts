@@ -4,7 +4,7 @@
 // Faults are made by a fault proxy between the browser and the server, and by the kit's offline.
 import type { Page } from "@playwright/test";
 import { goOffline, goOnline, startFaultProxy, type FaultProxy } from "../kit";
-import { connection, devOnly, expect, openTab, openTabs, received, recording, state, test, waitForLive, waitUntil, type TabOptions } from "../helpers";
+import { connection, expect, openTab, openTabs, received, recording, state, test, waitForLive, waitUntil, type TabOptions } from "../helpers";
 
 /** One protocol's server, as the suite drives it from Node. Cursors are strings, as the page records them. */
 export interface Backend {
@@ -121,8 +121,6 @@ export function foreignSuite(protocol: Protocol): void {
     waitUntil(() => backend.activeStreams() === 1, { message: "exactly one upstream call at the server" });
 
   it.describe(protocol.name, () => {
-    devOnly("the foreign-protocol test page is served by the dev server only");
-
     it(`${TABS} tabs share one upstream call; drop, truncate, wedge and offline lose, repeat and reorder nothing`, async ({ context, backend, faults: proxy }) => {
       test.setTimeout(120_000);
       const tabs = await openTabs(TABS, context, proxy.url, tab());
