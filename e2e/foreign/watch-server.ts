@@ -33,8 +33,6 @@ export interface WatchServerOptions {
 export interface WatchServer {
   /** gRPC-Web, through the proxy: what the browser is given. */
   url: string;
-  /** The gRPC server itself ("127.0.0.1:PORT", HTTP/2 cleartext). */
-  grpcAddress: string;
   store: WatchStore;
   /** Watch calls open now / ever accepted, counted at the gRPC server. */
   stats(): { activeWatches: number; totalWatches: number };
@@ -104,12 +102,16 @@ export async function startWatchServer(opts: WatchServerOptions = {}): Promise<W
     // Trailers-only errors carry their details in response headers: expose them to the page.
     headers: ["grpc-status-details-bin"],
   });
-  const web = http.createServer(app);
+  // The proxy copies request headers onto HTTP/2, where `transfer-encoding` is illegal: a chunked
+  // request (Node clients send them; browsers do not) throws inside it and kills the process.
+  const web = http.createServer((req, res) => {
+    delete req.headers["transfer-encoding"];
+    app(req, res);
+  });
   await new Promise<void>((r) => web.listen(0, "127.0.0.1", r));
 
   return {
     url: `http://127.0.0.1:${(web.address() as AddressInfo).port}`,
-    grpcAddress,
     store,
     stats: () => ({ ...counts }),
     async close() {
