@@ -40,6 +40,15 @@ function engineOn(adapter: AnyAdapter, url: string, storage = new MemoryStorage(
   return engine;
 }
 
+/** An engine on `adapter` subscribed to `topic` once it is live; `rec` has what it delivered. */
+async function liveOn(adapter: AnyAdapter, url: string, topic: string, storage = new MemoryStorage()): Promise<{ engine: Engine; rec: Recorder }> {
+  const engine = engineOn(adapter, url, storage);
+  const rec = new Recorder();
+  engine.subscribe([topic], rec.sink);
+  await waitUntil(() => engine.status().state === "live", { message: `live on ${topic}` });
+  return { engine, rec };
+}
+
 describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
   async function watchServer(): Promise<WatchServer> {
     const server = await startWatchServer({ bookmarkMs: 200 });
@@ -49,10 +58,7 @@ describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
 
   it("streams puts under the prefix with their keys; a publish is a Put whose request id makes a retry a no-op", async () => {
     const server = await watchServer();
-    const engine = engineOn(watchAdapter, server.url);
-    const rec = new Recorder();
-    engine.subscribe(["pods/"], rec.sink);
-    await waitUntil(() => engine.status().state === "live");
+    const { engine, rec } = await liveOn(watchAdapter, server.url, "pods/");
     const revisions = ["pods/a", "nodes/x", "pods/b"].map((k) => server.store.put(k, bytes(k)).revision);
     await waitUntil(() => rec.events.length === 2);
     expect(rec.events.map((e) => [e.cursor, e.meta?.key, text(e.payload)])).toEqual([
@@ -68,9 +74,8 @@ describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
 
   it("a closed engine leaves no Watch open at the gRPC server (the proxy cancels the upstream call)", async () => {
     const server = await watchServer();
-    const engine = engineOn(watchAdapter, server.url);
-    engine.subscribe(["pods/"], () => {});
-    await waitUntil(() => server.stats().activeWatches === 1);
+    const { engine } = await liveOn(watchAdapter, server.url, "pods/");
+    expect(server.stats().activeWatches).toBe(1);
     await engine.close();
     await waitUntil(() => server.stats().activeWatches === 0, { message: "the upstream Watch to end" });
   });
@@ -78,9 +83,7 @@ describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
   it("resumes from the stored revision; one compacted away becomes a retention reset at the compact revision", async () => {
     const server = await watchServer();
     const storage = new MemoryStorage();
-    const first = engineOn(watchAdapter, server.url, storage);
-    first.subscribe(["pods/"], () => {});
-    await waitUntil(() => first.status().state === "live");
+    const { engine: first } = await liveOn(watchAdapter, server.url, "pods/", storage);
     const r1 = server.store.put("pods/1", bytes("1")).revision;
     await waitUntil(() => storage.cursorOf("it", "pods/") === r1);
     await first.close();
@@ -88,9 +91,7 @@ describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
     server.store.put("pods/2", bytes("2"));
     const r3 = server.store.put("pods/3", bytes("3")).revision;
     server.store.compact(r3 - 1n);
-    const rec = new Recorder();
-    const second = engineOn(watchAdapter, server.url, storage);
-    second.subscribe(["pods/"], rec.sink);
+    const { engine: second, rec } = await liveOn(watchAdapter, server.url, "pods/", storage);
     await waitUntil(() => rec.events.length === 1);
     expect(rec.of("reset")).toEqual([{ kind: "reset", topic: "pods/", reason: "retention", resumeAfter: r3 - 1n }]);
     expect(rec.events.map((e) => e.cursor)).toEqual([r3]);
@@ -100,9 +101,7 @@ describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
   it("bookmarks are stored: after a restart a quiet prefix resumes past other prefixes' compacted puts, no reset", async () => {
     const server = await watchServer();
     const storage = new MemoryStorage();
-    const first = engineOn(watchAdapter, server.url, storage);
-    first.subscribe(["pods/"], () => {});
-    await waitUntil(() => first.status().state === "live");
+    const { engine: first } = await liveOn(watchAdapter, server.url, "pods/", storage);
     server.store.put("pods/1", bytes("1"));
     for (let i = 0; i < 5; i++) server.store.put(`nodes/${i}`, bytes("elsewhere"));
     const head = server.store.revision;
@@ -110,10 +109,7 @@ describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
     await first.close();
 
     server.store.compact(head);
-    const rec = new Recorder();
-    const second = engineOn(watchAdapter, server.url, storage);
-    second.subscribe(["pods/"], rec.sink);
-    await waitUntil(() => second.status().state === "live");
+    const { engine: second, rec } = await liveOn(watchAdapter, server.url, "pods/", storage);
     const r2 = server.store.put("pods/2", bytes("2")).revision;
     await waitUntil(() => rec.events.length === 1);
     expect(rec.events.map((e) => e.cursor)).toEqual([r2]);
@@ -122,10 +118,7 @@ describe("watchdemo.v1: grpc-js behind @grpc-web/proxy", () => {
 
   it("a late joiner whose revision was compacted gets a retention reset, then live", async () => {
     const server = await watchServer();
-    const engine = engineOn(watchAdapter, server.url);
-    const rec = new Recorder();
-    engine.subscribe(["pods/"], rec.sink);
-    await waitUntil(() => engine.status().state === "live");
+    const { engine, rec } = await liveOn(watchAdapter, server.url, "pods/");
     const [r1, , r3] = ["pods/1", "pods/2", "pods/3"].map((k) => server.store.put(k, bytes(k)).revision);
     await waitUntil(() => rec.events.length === 3); // the stream is past r1: the joiner needs history
     server.store.compact(r3! - 1n);
@@ -150,10 +143,7 @@ describe("listendemo.v1: opaque resume tokens over connect-node", () => {
 
   it("streams changes with their tokens; a publish carries its idempotency key in a header", async () => {
     const server = await listenServer();
-    const engine = engineOn(listenAdapter, server.url);
-    const rec = new Recorder();
-    engine.subscribe(["room"], rec.sink);
-    await waitUntil(() => engine.status().state === "live");
+    const { engine, rec } = await liveOn(listenAdapter, server.url, "room");
     for (const d of ["a", "b"]) server.store.write("room", bytes(d));
     const { cursor } = await engine.publish("room", bytes("c"), { key: "k-1" });
     expect(server.store.write("room", bytes("again"), "k-1").duplicate).toBe(true);
@@ -165,9 +155,7 @@ describe("listendemo.v1: opaque resume tokens over connect-node", () => {
 
   it("a late joiner's older token gets the history on a `once` call, lined up with the live stream", async () => {
     const server = await listenServer();
-    const engine = engineOn(listenAdapter, server.url);
-    engine.subscribe(["room"], () => {});
-    await waitUntil(() => engine.status().state === "live");
+    const { engine } = await liveOn(listenAdapter, server.url, "room");
     for (const d of ["a", "b", "c"]) server.store.write("room", bytes(d));
     const all = tokens(server, "room");
     const late = new Recorder();
@@ -182,10 +170,7 @@ describe("listendemo.v1: opaque resume tokens over connect-node", () => {
 
   it("a topic added beside the live stream: the new call replays from the same tokens, nothing twice", async () => {
     const server = await listenServer();
-    const engine = engineOn(listenAdapter, server.url);
-    const rec = new Recorder();
-    engine.subscribe(["room"], rec.sink);
-    await waitUntil(() => engine.status().state === "live");
+    const { engine, rec } = await liveOn(listenAdapter, server.url, "room");
     server.store.write("room", bytes("a"));
     await waitUntil(() => rec.events.length === 1);
     engine.subscribe(["lobby"], () => {});
@@ -204,18 +189,14 @@ describe("listendemo.v1: opaque resume tokens over connect-node", () => {
   it("an expired token becomes a retention reset, then the target's kept changes", async () => {
     const server = await listenServer();
     const storage = new MemoryStorage();
-    const first = engineOn(listenAdapter, server.url, storage);
-    first.subscribe(["room"], () => {});
-    await waitUntil(() => first.status().state === "live");
+    const { engine: first } = await liveOn(listenAdapter, server.url, "room", storage);
     server.store.write("room", bytes("a"));
     await waitUntil(() => storage.cursorOf("it", "room") === tokens(server, "room")[0]);
     await first.close();
 
     for (const d of ["b", "c"]) server.store.write("room", bytes(d));
     server.store.compact("room", 1);
-    const rec = new Recorder();
-    const second = engineOn(listenAdapter, server.url, storage);
-    second.subscribe(["room"], rec.sink);
+    const { engine: second, rec } = await liveOn(listenAdapter, server.url, "room", storage);
     await waitUntil(() => rec.events.length === 1);
     const floor = Buffer.from(server.store.floor("room")).toString("base64");
     expect(rec.of("reset")).toEqual([{ kind: "reset", topic: "room", reason: "retention", resumeAfter: floor }]);
@@ -224,10 +205,7 @@ describe("listendemo.v1: opaque resume tokens over connect-node", () => {
 
   it("a late joiner whose token expired gets a retention reset, then the kept history, then live", async () => {
     const server = await listenServer();
-    const engine = engineOn(listenAdapter, server.url);
-    const rec = new Recorder();
-    engine.subscribe(["room"], rec.sink);
-    await waitUntil(() => engine.status().state === "live");
+    const { engine, rec } = await liveOn(listenAdapter, server.url, "room");
     for (const d of ["a", "b", "c"]) server.store.write("room", bytes(d));
     await waitUntil(() => rec.events.length === 3); // the stream is past the joiner's token: it needs history
     const old = tokens(server, "room")[0]!;
