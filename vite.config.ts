@@ -5,7 +5,8 @@ import { defineConfig, type ProxyOptions } from "vite";
 
 /**
  * Set by playwright.config.ts for the e2e dev server: no file watching and no HMR, so an edit in
- * the tree (or a late dependency scan) never reloads a page in the middle of a test.
+ * the tree (or a late dependency scan) never reloads a page in the middle of a test. Also set
+ * for the e2e build (see build below).
  */
 const e2e = process.env.ONESTREAM_E2E === "1";
 
@@ -61,12 +62,16 @@ export default defineConfig({
       "@connectrpc/connect-web",
       "@bufbuild/protobuf",
       "@bufbuild/protobuf/codegenv2",
+      // the listendemo adapter's (e2e/foreign/listen-adapter.ts)
+      "@bufbuild/protobuf/wire",
     ],
     entries: ["index.html", "e2e/pages/*.html"],
   },
   build: {
     target: "es2022",
-    rolldownOptions: { input: { main: "index.html" } },
+    // The e2e build also bundles the foreign-protocol test page: its adapters and workers are
+    // then tested as production code too.
+    rolldownOptions: { input: { main: "index.html", ...(e2e ? { foreign: "e2e/pages/foreign.html" } : {}) } },
   },
   server: {
     host: "127.0.0.1",

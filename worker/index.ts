@@ -119,5 +119,5 @@ export function serve(options: ServeOptions = {}): Served {
 }
 
 export { defineAdapter } from "./adapters/adapter";
-export type { AdapterCall, AnyAdapter, Cursor, CursorKind, Frame, PublishAdapter, PublishInput, ResetFrame, StreamAdapter, TopicStart } from "./adapters/adapter";
+export type { AdapterCall, AnyAdapter, Cursor, CursorKind, CursorOf, Frame, FrameOf, PublishAdapter, PublishInput, ResetFrame, ResetFrameOf, Start, StreamAdapter, TopicStart } from "./adapters/adapter";
 export { onestreamV1 } from "./adapters/onestream-v1";

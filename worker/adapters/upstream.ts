@@ -55,13 +55,15 @@ export function connectUpstream(adapter: AnyAdapter, rpc: Rpc, warn: (message: s
       const framesOf = (response: MessageShape<DescMessage>): Frame[] => {
         const read = adapter.read(response, call);
         call.received++;
-        if (read === undefined) return [];
+        if (read === undefined) return [{ kind: "heartbeat" }];
         const out: Frame[] = [];
         for (const frame of Array.isArray(read) ? (read as readonly Frame[]) : [read as Frame]) {
           const checked = checkFrame(frame, kind, warn);
           if (checked !== undefined) out.push(checked);
         }
-        return out;
+        // Whatever it meant to the adapter (an ADD, a keep-alive it does not name), a response
+        // proves the stream alive: the idle watchdog must hear of it.
+        return out.length > 0 ? out : [{ kind: "heartbeat" }];
       };
       try {
         for await (const response of rpc.serverStream(adapter.method, request, opts)) yield* framesOf(response);

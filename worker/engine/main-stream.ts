@@ -174,6 +174,9 @@ export class MainStream {
         if (p !== undefined && (ordered ? (f.cursor as bigint) <= (p.cursor as bigint) : f.cursor === p.cursor)) return;
         const epoch = f.epoch ?? p?.epoch ?? call.epoch;
         this.ctx.positions.reset(f.topic, f.cursor, epoch, call);
+        // Stored like an event's cursor (once everything before it is acknowledged): a restarted
+        // worker must resume from here too, or a quiet topic's stored position ages out of the
+        // server's history while bookmarks kept it in.
         this.ctx.ledger.recordSilent(f.topic, f.cursor, epoch);
         return;
       }

@@ -18,12 +18,15 @@ export function limitReads(fetchFn: typeof globalThis.fetch, limit: number): typ
   return async (input, init) => {
     const res = await fetchFn(input, init);
     if (res.body === null) return res;
-    return new Response(guard(res.body, limit), { status: res.status, statusText: res.statusText, headers: res.headers });
+    return new Response(guard(res.body, limit, init?.signal ?? undefined), { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }
 
-function guard(body: ReadableStream<Uint8Array>, limit: number): ReadableStream<Uint8Array> {
+function guard(body: ReadableStream<Uint8Array>, limit: number, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  // Our reader holds the body: on the caller's abort it must let go of it at once, or the
+  // connection can outlive the call (the server then keeps streaming into a dead call).
+  signal?.addEventListener("abort", () => void reader.cancel(signal.reason).catch(() => {}), { once: true });
   /** Bytes left of the current envelope's message, once its header is read. */
   let remaining = 0;
   const header = new Uint8Array(5);
