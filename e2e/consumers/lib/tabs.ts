@@ -50,6 +50,7 @@ async function waitForStreams(server: RunningServer, count: number): Promise<voi
 
 /** Publishes `text` from the first tab and checks that every tab shows it exactly once. */
 async function publishAndSee(pages: Page[], text: string): Promise<void> {
+  await pages[0]!.bringToFront(); // a background tab paints rarely: Playwright's click would wait ~2 s for it
   await pages[0]!.fill("#message", text);
   await pages[0]!.click("#send");
   await waitUntil(async () => (await Promise.all(pages.map((p) => texts(p, "#events li")))).every((l) => l.includes(text)), {
@@ -79,9 +80,9 @@ export async function checkTwoTabs(browser: Browser, base: string, opts: TwoTabs
     await waitForStreams(server, 1);
     await publishAndSee(pages, `hello from ${opts.label}`);
     if (opts.toggle) {
-      for (const page of pages) await page.click("#toggle");
+      for (const page of pages) await page.bringToFront().then(() => page.click("#toggle"));
       await waitUntil(() => !server.stats().subscribedTopics.includes(TOPIC), { message: `${TOPIC} to leave the stream after unmount` });
-      for (const page of pages) await page.click("#toggle");
+      for (const page of pages) await page.bringToFront().then(() => page.click("#toggle"));
       await waitUntil(() => server.stats().subscribedTopics.includes(TOPIC), { message: `${TOPIC} back in the stream after mount` });
       await waitForState(pages, "live");
       await waitForStreams(server, 1);
