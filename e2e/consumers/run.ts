@@ -126,7 +126,10 @@ const FIXTURES: Fixture[] = [
   {
     name: "node-ssr",
     checks: [
-      { name: "types under bundler and nodenext (strict, exactOptionalPropertyTypes, erasableSyntaxOnly, …)", run: (ctx) => npm(ctx, "run", "typecheck").then(() => {}) },
+      {
+        name: "types under bundler and nodenext (strict, exactOptionalPropertyTypes, erasableSyntaxOnly, …); emits out/",
+        run: (ctx) => npm(ctx, "run", "typecheck").then(() => {}),
+      },
       { name: "every entry imports in Node; browser-only parts say what is missing; SSR renders", run: (ctx) => npm(ctx, "run", "ssr").then(() => {}) },
     ],
   },
