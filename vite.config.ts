@@ -1,12 +1,51 @@
 // Vite serves and builds the demo page (and, in dev, the e2e test pages under e2e/pages/).
 // The SharedWorker is bundled from `new SharedWorker(new URL(...), { type: "module" })`.
-import { defineConfig } from "vite";
+import type { IncomingMessage } from "node:http";
+import { defineConfig, type ProxyOptions } from "vite";
 
 /**
  * Set by playwright.config.ts for the e2e dev server: no file watching and no HMR, so an edit in
  * the tree (or a late dependency scan) never reloads a page in the middle of a test.
  */
 const e2e = process.env.ONESTREAM_E2E === "1";
+
+/**
+ * The reference server whose /admin/* the dev server forwards for the demo (npm start sets it;
+ * pages see it as import.meta.env.VITE_ONESTREAM_ADMIN_PROXY). ONESTREAM_ADMIN_TOKEN, if the
+ * server has one, is added by the dev server and never reaches a page.
+ */
+const adminTarget = process.env.VITE_ONESTREAM_ADMIN_PROXY;
+
+/** Browser headers that must not reach admin: they would (rightly) make it refuse the call. */
+const STRIPPED = ["origin", "referer", "cookie", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest", "sec-fetch-user"];
+
+/**
+ * The demo's way to the server's admin endpoints, which never answer a web page (no CORS, Origin
+ * refused: server/admin-access.ts). The demo calls /admin/* on its own origin and the dev server
+ * forwards it as the local tool admin expects: only for its own pages (Sec-Fetch-Site
+ * same-origin, or a caller that is not a browser; anything else gets a 404), without the
+ * browser's Origin, Referer, cookies and fetch metadata, with the admin token when one is set.
+ */
+function adminProxy(target: string, token: string | undefined): ProxyOptions {
+  return {
+    target,
+    changeOrigin: true,
+    bypass: (req) => (fromOwnPage(req) ? undefined : false),
+    configure: (proxy) => {
+      proxy.on("proxyReq", (proxyReq) => {
+        for (const header of STRIPPED) proxyReq.removeHeader(header);
+        if (token) proxyReq.setHeader("authorization", `Bearer ${token}`);
+      });
+    },
+  };
+}
+
+function fromOwnPage(req: IncomingMessage): boolean {
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin") return false;
+  const origin = req.headers.origin;
+  return origin === undefined || origin === `http://${req.headers.host}`;
+}
 
 export default defineConfig({
   root: ".",
@@ -29,6 +68,10 @@ export default defineConfig({
     target: "es2022",
     rolldownOptions: { input: { main: "index.html" } },
   },
-  server: { host: "127.0.0.1", ...(e2e ? { hmr: false, watch: null } : {}) },
+  server: {
+    host: "127.0.0.1",
+    ...(e2e ? { hmr: false, watch: null } : {}),
+    ...(adminTarget ? { proxy: { "/admin": adminProxy(adminTarget, process.env.ONESTREAM_ADMIN_TOKEN) } } : {}),
+  },
   preview: { host: "127.0.0.1", port: 4173 },
 });

@@ -1,7 +1,7 @@
 // The contract between a tab and whatever serves it (the SharedWorker, or the leader tab in the
 // fallback): names, the control API called over comlink, and the plain-object messages of the
 // data channel. Both sides import this file and nothing else of each other.
-import type { Delivery, NetworkHint, Since, Status } from "./types";
+import type { Cursor, Delivery, NetworkHint, Since, Status } from "./types";
 
 /** Bumped on any incompatible change of this file. Old tabs and new workers must not mix. */
 export const PROTOCOL_VERSION = 1;
@@ -75,7 +75,9 @@ export interface ControlApi {
    */
   resync(ackedSeq: number): Promise<void>;
   /** `key`: the tab's idempotency key, the same on a retry after its leader changed. */
-  publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: bigint }>;
+  publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: Cursor | undefined }>;
+  /** Resolves once the publish with `key` is committed to durable storage (the outbox). */
+  durable(key: string): Promise<void>;
   hint(h: NetworkHint): Promise<void>;
   /** Logout: wipes this user's cursors and outbox. */
   reset(): Promise<void>;
@@ -98,8 +100,13 @@ export interface BatchMessage {
   overflow?: true;
 }
 
-/** Tab → host, on the data endpoint. */
+/**
+ * Tab → host, on the data endpoint: batch `seq` (and every one before it) was handled, and its
+ * events processed by the app (the host may now let their cursors be stored), except for the
+ * subscriptions in `failed`, whose callback threw or whose promise rejected.
+ */
 export interface AckMessage {
   t: "ack";
   seq: number;
+  failed?: number[];
 }

@@ -4,6 +4,9 @@
 import { topicProblem } from "./topic";
 import type { NetworkHint } from "./types";
 
+/** Longest opaque cursor (resume token) accepted from an app; real tokens are a few hundred bytes. */
+export const MAX_TOKEN_LENGTH = 4096;
+
 export const NETWORK_HINTS: ReadonlySet<NetworkHint> = new Set<NetworkHint>(["online", "offline", "pageshow", "resume", "visible"]);
 
 export function isNetworkHint(h: unknown): h is NetworkHint {
@@ -24,7 +27,9 @@ export function subscribeProblem(topics: unknown, since: unknown): string | unde
   if (typeof since !== "object" || since === null) return `since must be "now", "stored" or a cursor map`;
   for (const [t, c] of Object.entries(since)) {
     if (!topics.includes(t)) return `since names "${t}", which is not one of the topics`;
-    if (typeof c !== "bigint" || c < 0n) return `since["${t}"] must be a bigint ≥ 0`;
+    if (!(typeof c === "bigint" && c >= 0n) && !(typeof c === "string" && c.length > 0 && c.length <= MAX_TOKEN_LENGTH)) {
+      return `since["${t}"] must be a bigint ≥ 0 or a resume token of 1 to ${MAX_TOKEN_LENGTH} characters`;
+    }
   }
   return undefined;
 }

@@ -45,7 +45,7 @@ test("no SharedWorker: one leader, one upstream stream, every tab gets every eve
   // A follower's publish goes through the leader and lands once.
   const follower = tabs[roles.indexOf("follower")]!;
   const cursor = await follower.evaluate(async () =>
-    (await window.onestream!.publish("fb", new TextEncoder().encode("from a follower"))).cursor.toString(),
+    String((await window.onestream!.publish("fb", new TextEncoder().encode("from a follower"))).cursor),
   );
   expect(cursor).toBe("21");
   for (const p of tabs) expectCursors(await waitForEvents(p, "fb", 21), 1, 21);

@@ -10,7 +10,7 @@ describe("fullySpecified", () => {
   it("names the file or the folder's index a relative specifier resolves to", () => {
     expect(fullySpecified("./link", from)).toBe("./link.js");
     expect(fullySpecified("../contract/errors", from)).toBe("../contract/errors.js");
-    expect(fullySpecified("../worker/engine", from)).toBe("../worker/engine/index.js");
+    expect(fullySpecified("../e2e/kit", from)).toBe("../e2e/kit/index.js");
   });
 
   it("leaves package specifiers and full paths alone", () => {

@@ -2,7 +2,7 @@
 // real MessageChannels with comlink — the SharedWorker path minus the SharedWorker object.
 import { Code, ConnectError } from "@connectrpc/connect";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StreamEvent } from "../contract/types";
 import { createWorld, type World } from "../worker/host/test-world";
 import type { Host } from "../worker/host/worker-host";
@@ -181,6 +181,7 @@ describe("client over the host", () => {
     const host = world.newHost();
     const whys: Array<string | undefined> = [];
     const a = tab(host, {
+      user: "u",
       getAuth: async (why) => {
         whys.push(why);
         return { authorization: "Bearer tok" };
@@ -231,5 +232,104 @@ describe("client over the host", () => {
     const c = createClientWith({ fallback: "none", worker: "/w.js" }, { locks: world.locks, hints: false });
     clients.push(c);
     await expect(c.ready).rejects.toMatchObject({ name: "UnsupportedError", message: expect.stringMatching(/SharedWorker/) });
+  });
+});
+
+describe("client: acknowledging what the app processed", () => {
+  it("an async onEvents holds the next batch and the stored cursor until its promise resolves", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const a = tab(host);
+    const calls: number[][] = [];
+    const finish: Array<() => void> = [];
+    a.subscribe(["t"], (events) => {
+      calls.push(cursors(events));
+      return new Promise<void>((resolve) => finish.push(resolve));
+    });
+    await world.until(() => a.status.state === "live", "live");
+    world.server.publish("t", 3);
+    await world.until(() => calls.length === 1, "first batch");
+    world.server.publish("t", 2);
+    for (let i = 0; i < 10; i++) await world.flush();
+    expect(calls).toEqual([[1, 2, 3]]); // the next batch waits for the app
+    expect(world.storage.cursorOf("anonymous", "t")).toBe(0n); // only "now" is stored: nothing processed yet
+    finish.shift()!();
+    await world.until(() => calls.length === 2, "second batch");
+    expect(calls[1]).toEqual([4, 5]);
+    await world.until(() => world.storage.cursorOf("anonymous", "t") === 3n, "cursor 3 stored");
+    finish.shift()!();
+    await world.until(() => world.storage.cursorOf("anonymous", "t") === 5n, "cursor 5 stored");
+  });
+
+  it("a rejected or throwing onEvents does not acknowledge its events; a later success does", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const a = tab(host);
+    let mode: "reject" | "throw" | "ok" = "reject";
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    a.subscribe(["t"], (): Promise<void> | void => {
+      if (mode === "reject") return Promise.reject(new Error("app could not apply"));
+      if (mode === "throw") throw new Error("app bug");
+    });
+    await world.until(() => a.status.state === "live", "live");
+    world.server.publish("t", 2);
+    for (let i = 0; i < 10; i++) await world.flush();
+    mode = "throw";
+    world.server.publish("t", 1);
+    for (let i = 0; i < 10; i++) await world.flush();
+    expect(world.storage.cursorOf("anonymous", "t")).toBe(0n);
+    mode = "ok";
+    world.server.publish("t", 1);
+    await world.until(() => world.storage.cursorOf("anonymous", "t") === 4n, "cursor 4 stored");
+    expect(errors).toHaveBeenCalledTimes(2);
+    errors.mockRestore();
+  });
+});
+
+describe("client: identity, logout and durable publishes", () => {
+  it("refuses getAuth without user: one default key would mix two users' outboxes", () => {
+    world = createWorld();
+    expect(() => createClientWith({ baseUrl: "http://server.test", getAuth: async () => ({}) }, { locks: world.locks, hints: false })).toThrow(
+      /getAuth needs `user`/,
+    );
+  });
+
+  it("reset() ends the user's subscriptions in every tab with an EndedError; nothing is stored again", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const a = tab(host, { user: "u" });
+    const b = tab(host, { user: "u" });
+    const errors: string[] = [];
+    const ra = a.subscribe(["t"], () => {}, { onError: (e) => errors.push(`a:${e.name}`) });
+    b.subscribe(["t"], () => {}, { onError: (e) => errors.push(`b:${e.name}`) });
+    await world.until(() => a.status.state === "live" && ra.live.has("t"), "live");
+    world.server.publish("t", 2);
+    await world.until(() => world.storage.cursorOf("u", "t") === 2n, "cursor stored");
+    await a.reset();
+    await world.until(() => errors.length === 2, "both ended");
+    expect(errors.sort()).toEqual(["a:EndedError", "b:EndedError"]);
+    await world.until(() => world.server.openStreams === 0, "stream closed");
+    world.server.publish("t", 3);
+    for (let i = 0; i < 20; i++) await world.flush();
+    expect(world.storage.cursors.get("u")).toBeUndefined();
+  });
+
+  it("publish(...).durable resolves once the outbox committed it, before the server answers", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const a = tab(host);
+    collect(a, ["t"]);
+    await world.until(() => a.status.state === "live", "live");
+    world.server.rejectPublishes(new ConnectError("down", Code.Unavailable)); // the first send fails
+    let durable = false;
+    let acked = false;
+    const p = a.publish("t", new Uint8Array([1]));
+    void p.durable.then(() => (durable = true));
+    void p.then(() => (acked = true));
+    await world.until(() => durable, "durable");
+    expect(acked).toBe(false);
+    expect([...(world.storage.outbox.get("anonymous")?.values() ?? [])]).toHaveLength(1);
+    await world.until(() => acked, "acknowledged after the retry");
+    expect((await p).cursor).toBe(1n);
   });
 });

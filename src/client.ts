@@ -4,7 +4,7 @@
 // overflow never shows an event twice, and it acks every batch so the host can bound its queue.
 import { topicProblem } from "../contract/topic";
 import { sameStatus } from "../contract/status";
-import type { Delivery, Status, StreamEvent } from "../contract/types";
+import type { Cursor, Delivery, Status, StreamEvent } from "../contract/types";
 import type { Locks } from "../worker/host/locks";
 import { browserLocks } from "../worker/host/locks";
 import type { ServeOptions } from "../worker/index";
@@ -12,7 +12,7 @@ import type { Host } from "../worker/host/worker-host";
 import { ClosedError, LeaderChangedError, UnsupportedError, VersionMismatchError, reviveError } from "../contract/errors";
 import { forwardHints, type HintSources } from "./hints";
 import { leaderConnector } from "./leader";
-import { applyDelivery, createSub, guard, specFor, type Sub, type SubscribeOptions } from "./subscription";
+import { applyDelivery, createSub, guard, specFor, type Processed, type Sub, type SubscribeOptions } from "./subscription";
 import { sharedWorkerConnector, type Connector, type Control, type Link, type Role, type WorkerFactory } from "./link";
 import {
   DEFAULT_NAME,
@@ -34,7 +34,10 @@ export interface ClientOptions {
   worker?: string | URL | WorkerFactory;
   /** Tabs with the same name share one worker or one leader. Default "default". */
   name?: string;
-  /** Key of persisted state (cursors, outbox). Default "anonymous". */
+  /**
+   * Key of persisted state (cursors, outbox): the signed-in user's id. Required with `getAuth`
+   * (two users' state must never mix). Default "anonymous" for apps without sign-in.
+   */
   user?: string;
   /** Server base URL. Default: this page's origin. A worker built with a fixed baseUrl ignores it. */
   baseUrl?: string;
@@ -63,19 +66,44 @@ export interface SubscriptionHandle {
   unsubscribe(): void;
 }
 
-export interface Client {
+/**
+ * One tab's client. `C` is the cursor type of the stream's adapter: bigint for onestream.v1 and
+ * other protocols whose cursors grow, string for opaque resume tokens.
+ */
+export interface Client<C extends Cursor = bigint> {
   readonly status: ClientStatus;
   /** Level-triggered: `cb` gets the status at once, then whenever it changes. Returns unwatch. */
   onStatus(cb: (s: ClientStatus) => void): () => void;
   /** Resolves once connected and the protocol versions match; rejects with the failure otherwise. */
   readonly ready: Promise<void>;
-  subscribe(topics: string[], onEvents: (events: StreamEvent[]) => void, opts?: SubscribeOptions): SubscriptionHandle;
-  /** Resolves once the server acknowledged the event. */
-  publish(topic: string, payload: Uint8Array): Promise<{ cursor: bigint }>;
-  /** Logout: wipes this user's cursors and outbox. */
+  /**
+   * `onEvents` may return a promise (e.g. it writes the events to the app's own storage): the
+   * next batch waits for it, and the events count as processed — their cursor may be stored —
+   * only once it resolves. A callback that throws or rejects does not acknowledge its events.
+   */
+  subscribe(topics: string[], onEvents: (events: StreamEvent<C>[]) => unknown, opts?: SubscribeOptions<C>): SubscriptionHandle;
+  /**
+   * Resolves once the server acknowledged the event. Its `durable` resolves as soon as the
+   * publish is committed to the worker's outbox (IndexedDB): from then on it is sent, exactly once,
+   * even if every tab closes. Before that, closing the last tab can lose it.
+   */
+  publish(topic: string, payload: Uint8Array): Publishing<C>;
+  /**
+   * Logout: ends every subscription of this user in every tab (each gets an EndedError in its
+   * onError), wipes the user's cursors and outbox (pending publishes reject), and stores nothing
+   * again until the app subscribes again.
+   */
   reset(): Promise<void>;
   /** Releases everything; afterwards every call rejects with ClosedError. */
   close(): Promise<void>;
+}
+
+/** A publish in progress: the server's answer, and the moment it became durable. */
+export type Publishing<C extends Cursor = bigint> = Promise<{ cursor: C | undefined }> & { readonly durable: Promise<void> };
+
+function publishing<C extends Cursor>(result: Promise<{ cursor: C | undefined }>, durable: Promise<void>): Publishing<C> {
+  durable.catch(() => {}); // many apps never look at it; its failure is the result's too
+  return Object.assign(result, { durable });
 }
 
 /** What tests (and unusual hosts) may inject; browsers need none of it. */
@@ -93,6 +121,9 @@ export interface ClientEnv {
 interface Active {
   link: Link;
   ready: boolean;
+  /** A batch whose app callbacks are still running (async onEvents): later batches wait in `backlog`. */
+  busy: boolean;
+  backlog: BatchMessage[];
   /** Rejecters of control calls in flight on this link. */
   pending: Set<(e: Error) => void>;
 }
@@ -104,13 +135,24 @@ function sameClientStatus(a: ClientStatus, b: ClientStatus): boolean {
   return sameStatus(a, b) && a.role === b.role && a.resyncing === b.resyncing;
 }
 
-export function createClient(options: ClientOptions): Client {
-  return createClientWith(options, {});
+export function createClient<C extends Cursor = bigint>(options: ClientOptions): Client<C> {
+  return createClientWith<C>(options, {});
 }
 
-export function createClientWith(options: ClientOptions, env: ClientEnv): Client {
+/** createClient with test seams (see ClientEnv). */
+export function createClientWith<C extends Cursor = bigint>(options: ClientOptions, env: ClientEnv): Client<C> {
+  // One implementation for every cursor type: the tab only compares cursors it got from its host.
+  return buildClient(options, env) as unknown as Client<C>;
+}
+
+function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
   const name = options.name ?? DEFAULT_NAME;
   if (!NAME_PATTERN.test(name)) throw new TypeError("onestream: name must be 1-64 letters, digits, '.', '_' or '-'");
+  if (options.getAuth !== undefined && options.user === undefined) {
+    // Cursors and the outbox are keyed by user: with one default key for everybody, a publish
+    // that alice left in the outbox would be sent with bob's token by bob's tab.
+    throw new TypeError("onestream: getAuth needs `user` too (the signed-in user's id): persisted state is keyed by it");
+  }
   const user = options.user ?? "anonymous";
   if (typeof user !== "string" || user.length === 0) throw new TypeError("onestream: user must be a non-empty string");
   const fallback = options.fallback ?? "auto";
@@ -218,36 +260,66 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
     });
   }
 
-  function deliver(a: Active, sub: Sub, d: Delivery): void {
-    const next = applyDelivery(sub, d);
+  function deliver(a: Active, sub: Sub, d: Delivery): Processed {
+    const { processed, next } = applyDelivery(sub, d);
     if (next === "inactive") {
-      // Every topic refused: nothing left to serve it.
+      // Every topic refused, or logout ended it: nothing left to serve it.
       sub.closed = true;
       if (sub.hostId !== undefined) {
         subs.delete(sub.hostId);
         a.link.control.unsubscribe(sub.hostId).catch(() => {});
       }
-      return;
+      return processed;
     }
-    if (next !== "resubscribe") return;
+    if (next !== "resubscribe") return processed;
     // The engine cut this subscriber: resubscribe from our own cursors.
     if (sub.hostId !== undefined) {
       subs.delete(sub.hostId);
       a.link.control.unsubscribe(sub.hostId).catch(() => {});
     }
     send(a, sub, true);
+    return processed;
   }
 
+  /**
+   * Batches are handled one at a time, in order: when an app's onEvents returns a promise, the
+   * next batch waits for it (an app that applies events to its own storage sees them in order),
+   * and the batch is acknowledged only once every callback of it settled — that acknowledgement
+   * is what lets the worker store the cursor. The status rides along and is shown at once.
+   */
   function onBatch(a: Active, msg: BatchMessage): void {
+    if (a.busy) {
+      const { status: now, ...rest } = msg;
+      if (now !== undefined) showStatus(a, now);
+      a.backlog.push(rest);
+      return;
+    }
+    const failed = new Set<number>();
+    const waits: Promise<void>[] = [];
     for (const [id, d] of msg.deliveries) {
       const sub = subs.get(id);
-      if (sub !== undefined && !sub.closed && sub.hostId === id) deliver(a, sub, d);
+      if (sub === undefined || sub.closed || sub.hostId !== id) continue;
+      const processed = deliver(a, sub, d);
+      if (processed === false) failed.add(id);
+      else if (processed !== true) waits.push(processed.then((ok) => void (ok || failed.add(id))));
     }
-    if (msg.status !== undefined) {
-      // Replaced whole: optional fields (lastError, nextAttemptAt) must not outlive their state.
-      status = { ...msg.status, role: a.link.role, resyncing: status.resyncing };
-      emit();
-    }
+    if (msg.status !== undefined) showStatus(a, msg.status);
+    if (waits.length === 0) return finishBatch(a, msg, failed);
+    a.busy = true;
+    void Promise.all(waits).then(() => {
+      a.busy = false;
+      finishBatch(a, msg, failed);
+      while (!a.busy && a.backlog.length > 0 && active === a) onBatch(a, a.backlog.shift()!);
+    });
+  }
+
+  function showStatus(a: Active, s: Status): void {
+    // Replaced whole: optional fields (lastError, nextAttemptAt) must not outlive their state.
+    status = { ...s, role: a.link.role, resyncing: status.resyncing };
+    emit();
+  }
+
+  function finishBatch(a: Active, msg: BatchMessage, failed: ReadonlySet<number>): void {
     if (msg.overflow === true) {
       setStatus({ resyncing: true });
       a.link.control.resync(msg.seq).then(
@@ -257,7 +329,7 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
         (e: unknown) => console.error("onestream: resync failed", reviveError(e)),
       );
     }
-    const ack: AckMessage = { t: "ack", seq: msg.seq };
+    const ack: AckMessage = failed.size === 0 ? { t: "ack", seq: msg.seq } : { t: "ack", seq: msg.seq, failed: [...failed] };
     a.link.data.postMessage(ack);
   }
 
@@ -267,7 +339,7 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
       return;
     }
     const previous = active;
-    const a: Active = { link, ready: false, pending: new Set() };
+    const a: Active = { link, ready: false, busy: false, backlog: [], pending: new Set() };
     active = a;
     if (previous !== undefined) {
       previous.link.dispose();
@@ -358,12 +430,32 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
     }
   }
 
+  function publishProblem(topic: unknown, payload: unknown): Error | undefined {
+    if (closed) return new ClosedError("client");
+    if (failure !== undefined) return failure;
+    const problem = topicProblem(topic);
+    if (problem !== undefined) return new TypeError(`onestream: ${problem}`);
+    if (!(payload instanceof Uint8Array)) return new TypeError("onestream: payload must be a Uint8Array");
+    return undefined;
+  }
+
+  /** Runs a control call again on the next leader when the one serving it went away. */
+  async function acrossLeaders<T>(fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof LeaderChangedError)) throw e;
+      }
+    }
+  }
+
   function checkOpen(): void {
     if (closed) throw new ClosedError("client");
     if (failure !== undefined) throw failure;
   }
 
-  const client: Client = {
+  const client: Client<Cursor> = {
     get status() {
       return status;
     },
@@ -390,27 +482,26 @@ export function createClientWith(options: ClientOptions, env: ClientEnv): Client
       };
     },
 
-    async publish(topic, payload) {
-      checkOpen();
-      const problem = topicProblem(topic);
-      if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
-      if (!(payload instanceof Uint8Array)) throw new TypeError("onestream: payload must be a Uint8Array");
+    publish(topic, payload) {
+      const refused = publishProblem(topic, payload);
+      if (refused !== undefined) return publishing(Promise.reject(refused), Promise.reject(refused));
       // One key for every try: a retry after the leader changed joins the record the old
       // leader stored (or gets the first cursor back from the server), never a second event.
       const key = crypto.randomUUID();
-      for (;;) {
-        try {
-          return await call((c) => c.publish(topic, payload, key));
-        } catch (e) {
-          if (!(e instanceof LeaderChangedError)) throw e;
-        }
-      }
+      const result = acrossLeaders(() => call((c) => c.publish(topic, payload, key)));
+      // Durable once the worker's outbox committed it, or once the server has it, whichever first.
+      const stored = acrossLeaders(() => call((c) => c.durable(key)));
+      return publishing(result, Promise.race([stored, result.then(() => undefined)]));
     },
 
     async reset() {
       checkOpen();
       await call((c) => c.reset());
-      for (const sub of subs.values()) sub.last.clear();
+      // Every subscription of this user has ended in the worker; its notice may still be on the
+      // data port (not ordered with this reply): end the rest here, each once.
+      const a = active;
+      if (a === undefined) return;
+      for (const sub of new Set(subs.values())) if (!sub.closed) deliver(a, sub, { kind: "ended", reason: "reset" });
     },
 
     async close() {

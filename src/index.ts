@@ -17,9 +17,9 @@
 // Where SharedWorker is missing the tabs elect a leader (Web Locks) that runs the engine
 // in-page; `fallback: "leader"` forces that, `fallback: "none"` refuses it.
 export { createClient } from "./client";
-export type { Client, ClientOptions, ClientStatus, SubscribeOptions, SubscriptionHandle } from "./client";
+export type { Client, ClientOptions, ClientStatus, Publishing, SubscribeOptions, SubscriptionHandle } from "./client";
 export type { Role, WorkerFactory } from "./link";
-export { ClosedError, DeniedError, LeaderChangedError, UnsupportedError, VersionMismatchError } from "../contract/errors";
+export { ClosedError, DeniedError, EndedError, LeaderChangedError, UnsupportedError, VersionMismatchError } from "../contract/errors";
 export { PROTOCOL_VERSION, workerName } from "../contract/protocol";
 export type { AuthWhy } from "../contract/protocol";
 export type { NetworkHint, ResetReason, Since, State, Status, StreamEvent } from "../contract/types";

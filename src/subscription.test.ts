@@ -59,11 +59,11 @@ describe("subscription bookkeeping", () => {
       throw new Error("app bug");
     });
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    expect(applyDelivery(sub, { kind: "events", events: [ev("a", 1n)] })).toBeUndefined();
+    expect(applyDelivery(sub, { kind: "events", events: [ev("a", 1n)] })).toEqual({ processed: false });
     expect(logged).toHaveBeenCalledOnce();
     logged.mockRestore();
     expect(sub.last.get("a")).toBe(1n);
-    expect(applyDelivery(sub, { kind: "overflow", topics: ["a"] })).toBe("resubscribe");
+    expect(applyDelivery(sub, { kind: "overflow", topics: ["a"] })).toEqual({ processed: true, next: "resubscribe" });
   });
 
   it("rejects bad subscriptions with the shared topic words", () => {

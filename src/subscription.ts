@@ -1,24 +1,28 @@
 // One subscription as the tab sees it: its own last cursor per topic, which both dedupes (a
 // leader handover or a resync may replay what this tab already has) and says where to resume.
 // Pure bookkeeping, no I/O: the client decides where deliveries come from and go.
-import type { Delivery, ResetReason, Since, StreamEvent } from "../contract/types";
+import type { Cursor, Delivery, ResetReason, Since, StreamEvent } from "../contract/types";
 import { subscribeProblem } from "../contract/validate";
-import { DeniedError } from "../contract/errors";
+import { DeniedError, EndedError } from "../contract/errors";
 import type { SubscribeSpec } from "../contract/protocol";
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<C extends Cursor = bigint> {
   /** "stored" (default): resume from the persisted cursor; "now": live only; or cursors to resume after. */
-  since?: Since;
+  since?: Since<C>;
   /**
    * These topics sent all their history: what follows is live. Also `handle.live`. Each topic is
    * reported once, and only once every topic of the subscription (but refused ones) is live.
    */
   onLive?: (topics: string[]) => void;
-  /** The position in `topic` was lost (retention, server epoch, cursor ahead): the app must resync it. */
-  onReset?: (reset: { topic: string; reason: ResetReason; resumeAfter: bigint }) => void;
   /**
-   * The host refused this subscription (it is then inactive), or the server refused some of its
-   * topics (a DeniedError naming them; the other topics keep flowing).
+   * The position in `topic` was lost (retention, server epoch, cursor ahead, …): the app must
+   * resync it. Events go on after `resumeAfter` (undefined: from now).
+   */
+  onReset?: (reset: { topic: string; reason: ResetReason; resumeAfter: C | undefined }) => void;
+  /**
+   * The host refused this subscription (it is then inactive), the server refused some of its
+   * topics (a DeniedError naming them; the other topics keep flowing), or reset() (logout) ended
+   * it (an EndedError).
    */
   onError?: (error: Error) => void;
 }
@@ -26,10 +30,10 @@ export interface SubscribeOptions {
 export interface Sub {
   readonly topics: string[];
   readonly since: Since;
-  readonly onEvents: (events: StreamEvent[]) => void;
-  readonly opts: SubscribeOptions;
+  readonly onEvents: (events: StreamEvent<Cursor>[]) => unknown;
+  readonly opts: SubscribeOptions<Cursor>;
   /** Last cursor handed to the app, per topic. */
-  readonly last: Map<string, bigint>;
+  readonly last: Map<string, Cursor>;
   readonly live: Set<string>;
   /** Topics reported live, held until every topic of the subscription is (a split one reports in parts). */
   readonly liveSoon: Set<string>;
@@ -41,7 +45,7 @@ export interface Sub {
 }
 
 /** Validates with the engine's own rules (same words as the host) and builds the subscription; throws TypeError. */
-export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOptions = {}): Sub {
+export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOptions<Cursor> = {}): Sub {
   const problem = subscribeProblem(topics, opts.since);
   if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
   if (typeof onEvents !== "function") throw new TypeError("onestream: onEvents must be a function");
@@ -49,7 +53,7 @@ export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOpt
   return {
     topics: [...new Set(topics as string[])],
     since,
-    onEvents: onEvents as (events: StreamEvent[]) => void,
+    onEvents: onEvents as (events: StreamEvent<Cursor>[]) => unknown,
     opts,
     last: new Map(),
     live: new Set(),
@@ -68,35 +72,47 @@ export function createSub(topics: unknown, onEvents: unknown, opts: SubscribeOpt
  */
 export function specFor(sub: Sub, resume: boolean): SubscribeSpec {
   if (!resume) return { topics: sub.topics, since: sub.since };
-  const since: Record<string, bigint> = typeof sub.since === "object" ? { ...sub.since } : {};
+  const since: Record<string, Cursor> = typeof sub.since === "object" ? { ...sub.since } : {};
   for (const [topic, c] of sub.last) since[topic] = c;
   return Object.keys(since).length === 0 ? { topics: sub.topics, since: "stored" } : { topics: sub.topics, since, otherwise: "stored" };
 }
 
 /**
- * Hands one delivery to the app: events it already has are dropped, each callback's exception
- * is logged and contained. Returns "resubscribe" when the engine cut this subscriber, "inactive"
- * when the server refused every one of its topics.
+ * Whether the app processed a delivery: true, false (its callback threw or its promise
+ * rejected: logged), or the promise of one of those while its async callback runs.
  */
-export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive" | undefined {
+export type Processed = boolean | Promise<boolean>;
+
+/** What applying a delivery means for the client: the app's outcome, and what to do next. */
+export interface Applied {
+  processed: Processed;
+  /** "resubscribe": the engine cut this subscriber; "inactive": every topic was refused. */
+  next?: "resubscribe" | "inactive";
+}
+
+const DONE: Applied = { processed: true };
+
+/**
+ * Hands one delivery to the app: events it already has are dropped, each callback's exception
+ * is logged and contained.
+ */
+export function applyDelivery(sub: Sub, d: Delivery): Applied {
   switch (d.kind) {
     case "events": {
       const fresh = d.events.filter((e) => {
-        const last = sub.last.get(e.topic);
-        if (last !== undefined && e.cursor <= last) return false;
+        if (seen(sub.last.get(e.topic), e.cursor)) return false;
         sub.last.set(e.topic, e.cursor);
         return true;
       });
-      if (fresh.length > 0) guard("onEvents", () => sub.onEvents(fresh));
-      return undefined;
+      return fresh.length > 0 ? { processed: process("onEvents", () => sub.onEvents(fresh)) } : DONE;
     }
     case "live":
       for (const t of d.topics) if (sub.topics.includes(t) && !sub.live.has(t) && !sub.denied.has(t)) sub.liveSoon.add(t);
       reportLive(sub);
-      return undefined;
+      return DONE;
     case "denied": {
       const topics = d.topics.filter((t) => sub.topics.includes(t) && !sub.denied.has(t));
-      if (topics.length === 0) return undefined;
+      if (topics.length === 0) return DONE;
       for (const t of topics) {
         sub.denied.add(t);
         sub.liveSoon.delete(t);
@@ -105,20 +121,35 @@ export function applyDelivery(sub: Sub, d: Delivery): "resubscribe" | "inactive"
       const err = new DeniedError(topics, d.error.code, d.error.message);
       if (sub.opts.onError !== undefined) guard("onError", () => sub.opts.onError!(err));
       else console.error("onestream: subscribe refused", err);
-      if (sub.denied.size === sub.topics.length) return "inactive";
+      if (sub.denied.size === sub.topics.length) return { processed: true, next: "inactive" };
       reportLive(sub); // the refused topics may be all it was waiting for
-      return undefined;
+      return DONE;
     }
     case "reset":
       // Events continue after resumeAfter, which may be below what we had (a new server epoch).
-      sub.last.set(d.topic, d.resumeAfter);
+      if (d.resumeAfter === undefined) sub.last.delete(d.topic);
+      else sub.last.set(d.topic, d.resumeAfter);
       if (sub.opts.onReset !== undefined) {
         guard("onReset", () => sub.opts.onReset!({ topic: d.topic, reason: d.reason, resumeAfter: d.resumeAfter }));
       }
-      return undefined;
+      return DONE;
     case "overflow":
-      return "resubscribe";
+      return { processed: true, next: "resubscribe" };
+    case "ended": {
+      const err = new EndedError("onestream: this subscription ended: reset() (logout) was called");
+      if (sub.opts.onError !== undefined) guard("onError", () => sub.opts.onError!(err));
+      return { processed: true, next: "inactive" };
+    }
   }
+}
+
+/**
+ * Whether the tab already has `cursor`, its last being `last`: ordered cursors compare; an
+ * opaque one can only be recognised as the very last one again.
+ */
+function seen(last: Cursor | undefined, cursor: Cursor): boolean {
+  if (last === undefined) return false;
+  return typeof last === "bigint" && typeof cursor === "bigint" ? cursor <= last : cursor === last;
 }
 
 /** One onLive for the topics newly live, once no topic of `sub` is still catching up. */
@@ -129,6 +160,28 @@ function reportLive(sub: Sub): void {
   sub.liveSoon.clear();
   for (const t of topics) sub.live.add(t);
   if (sub.opts.onLive !== undefined) guard("onLive", () => sub.opts.onLive!(topics));
+}
+
+/**
+ * Runs the app's onEvents: its exception or rejection is logged, never allowed to stop
+ * delivery, and reported as "not processed" (false) so its events are not acknowledged.
+ */
+function process(what: string, fn: () => unknown): Processed {
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (e) {
+    console.error(`onestream: ${what} callback threw`, e);
+    return false;
+  }
+  if (result === null || typeof result !== "object" || typeof (result as { then?: unknown }).then !== "function") return true;
+  return Promise.resolve(result).then(
+    () => true,
+    (e: unknown) => {
+      console.error(`onestream: ${what} callback rejected`, e);
+      return false;
+    },
+  );
 }
 
 /** Runs an app callback; its exception is logged, never allowed to stop delivery. */

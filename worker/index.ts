@@ -2,10 +2,15 @@
 // world — gRPC-Web over fetch, IndexedDB, the real clock, Web Locks — and to whatever scope it
 // runs in: a SharedWorker (one control port per connecting tab), a dedicated Worker (one tab),
 // or a page (the leader of the fallback, which connects its ports itself with `accept`).
+import type { Transport } from "@connectrpc/connect";
 import * as Comlink from "comlink";
+import type { AnyAdapter } from "./adapters/adapter";
+import { onestreamV1 } from "./adapters/onestream-v1";
+import { connectUpstream, rpcOver } from "./adapters/upstream";
 import { createEngine } from "./engine/engine";
-import { createGrpcTransport } from "./host/grpc-transport";
+import { createGrpcTransport, DEFAULT_READ_MAX_BYTES, MAX_READ_MAX_BYTES, MIN_READ_MAX_BYTES } from "./host/grpc-transport";
 import { openIdbStorage } from "./host/idb-storage";
+import { intKnob } from "./host/knob";
 import type { Storage } from "./engine/types";
 import { browserLocks, type Locks } from "./host/locks";
 import { realClock } from "./host/real-clock";
@@ -15,6 +20,19 @@ import type { DataEndpoint } from "../contract/protocol";
 export type EngineConfig = NonNullable<Parameters<typeof createEngine>[1]>;
 
 export interface ServeOptions extends HostConfig {
+  /**
+   * The server-streaming method to share, and how to read it (see "Your own stream" in the
+   * README). Default: onestream's own protocol (onestream.v1).
+   */
+  adapter?: AnyAdapter;
+  /** The RPC transport for a base URL. Default: gRPC-Web over fetch, binary (connect-web). */
+  transport?: (baseUrl: string) => Transport;
+  /**
+   * Largest response message the default transport reads (default 16 MiB, clamped to 64 KiB …
+   * 256 MiB). A larger one is never buffered: its event is skipped with an "oversized" reset
+   * naming topic and cursor, and the stream goes on. Keep it at or above the server's payload limit.
+   */
+  readMaxBytes?: number;
   /**
    * Server base URL, e.g. "https://api.example.com". Unset: the first tab's client decides
    * (createClient's `baseUrl`, default its page origin) and later tabs must name the same one.
@@ -46,11 +64,22 @@ export function createServedHost(options: ServeOptions = {}): Served {
   if (locks === undefined) throw new Error("onestream: Web Locks (navigator.locks) are not available here");
   const warn = options.warn ?? ((m: string) => console.warn(m));
   const storage = options.storage ?? openIdbStorage(options.dbName);
+  const adapter = options.adapter ?? onestreamV1();
+  const readMaxBytes = intKnob("readMaxBytes", options.readMaxBytes, { fallback: DEFAULT_READ_MAX_BYTES, min: MIN_READ_MAX_BYTES, max: MAX_READ_MAX_BYTES }, warn);
+  const transportFor = options.transport ?? ((baseUrl: string) => createGrpcTransport({ baseUrl, readMaxBytes }));
   const host = createHost(
     {
       engineFor: (user, getHeaders, baseUrl) =>
         createEngine(
-          { transport: createGrpcTransport({ baseUrl }), storage, clock: realClock, random: Math.random, user, getHeaders, warn },
+          {
+            upstream: connectUpstream(adapter, rpcOver(transportFor(baseUrl)), warn),
+            storage,
+            clock: realClock,
+            random: Math.random,
+            user,
+            getHeaders,
+            warn,
+          },
           options.engine,
         ),
       locks,
@@ -88,3 +117,7 @@ export function serve(options: ServeOptions = {}): Served {
   }
   return served;
 }
+
+export { defineAdapter } from "./adapters/adapter";
+export type { AdapterCall, AnyAdapter, Cursor, CursorKind, Frame, PublishAdapter, PublishInput, ResetFrame, StreamAdapter, TopicStart } from "./adapters/adapter";
+export { onestreamV1 } from "./adapters/onestream-v1";

@@ -1,5 +1,6 @@
 // Figures: wedge → live, drop → live, online → live (onestream only). Every time is measured in
-// the page's clock: the fault is POSTed from the page itself (time taken just before the request),
+// the page's clock: the page has the driver POST the fault (admin never answers a page; the
+// driver exposes `benchFault`), its time taken just before asking,
 // and "live" is the first status the client reports with state live on a NEW connection epoch.
 // Each run gets a fresh tab and so a fresh worker and engine: the engine's backoff grows with
 // consecutive failures (by design, until a stream stays healthy 30 s), so runs in one engine
@@ -113,7 +114,9 @@ async function onlineRun(ctx: BenchContext, tabs: Tabs, page: Page): Promise<{ m
 
 /** Opens one tab (fresh context, worker and engine), waits until it has been live SETTLE_MS, runs `fn`. */
 async function withFreshTab<T>(ctx: BenchContext, server: BenchServer, fn: (tabs: Tabs, page: Page) => Promise<T>): Promise<T> {
-  const tabs = await openTabs(ctx.browser, pageFor(ctx, "onestream", server.url), 1);
+  const tabs = await openTabs(ctx.browser, pageFor(ctx, "onestream", server.url), 1, {
+    benchFault: (body: Record<string, unknown>) => server.fault(body),
+  });
   try {
     await tabs.start({ serverUrl: server.url, topics: [TOPIC], keepLatencies: false });
     await pollUntil(async () => ((await tabs.snapshots())[0]?.ready ? true : undefined), 15_000, "live");

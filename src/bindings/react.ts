@@ -8,8 +8,8 @@
 //   const status = useStatus(client);
 //   const publish = usePublish(client);
 import { useCallback, useMemo, useSyncExternalStore } from "react";
-import type { ClientStatus, SubscribeOptions } from "../client";
-import type { StreamEvent } from "../../contract/types";
+import type { ClientStatus, Publishing, SubscribeOptions } from "../client";
+import type { Cursor, StreamEvent } from "../../contract/types";
 import { eventStore, lastEvents, statusStore, type ExternalStore, type MaybeClient, type Reducer } from "./store";
 
 export { DEFAULT_LIST, MAX_LIST, type MaybeClient, type Reducer } from "./store";
@@ -22,12 +22,12 @@ function useStore<T>(store: ExternalStore<T>): T {
  * `reduce` folded over the events of `topics`. The reducer, `initial` and `options` of the first
  * render are kept; a new client or another set of topics starts a new store from `initial`.
  */
-export function useEventReducer<T>(
-  client: MaybeClient,
+export function useEventReducer<T, C extends Cursor = bigint>(
+  client: MaybeClient<C>,
   topics: readonly string[],
-  reduce: Reducer<T>,
+  reduce: Reducer<T, C>,
   initial: T,
-  options?: SubscribeOptions,
+  options?: SubscribeOptions<C>,
 ): T {
   const key = JSON.stringify(topics);
   const store = useMemo(() => eventStore(client, topics, reduce, initial, options), [client, key]);
@@ -35,26 +35,26 @@ export function useEventReducer<T>(
 }
 
 /** The last `max` events (default 100) of `topics`, oldest first. */
-export function useEvents(
-  client: MaybeClient,
+export function useEvents<C extends Cursor = bigint>(
+  client: MaybeClient<C>,
   topics: readonly string[],
-  options: SubscribeOptions & { max?: number } = {},
-): readonly StreamEvent[] {
+  options: SubscribeOptions<C> & { max?: number } = {},
+): readonly StreamEvent<C>[] {
   const { max, ...subscribeOptions } = options;
-  const reduce = useMemo(() => lastEvents(max), [max]);
+  const reduce = useMemo(() => lastEvents<C>(max), [max]);
   return useEventReducer(client, topics, reduce, [], subscribeOptions);
 }
 
 /** The client's status, re-rendering on each change; undefined without a client. */
-export function useStatus(client: MaybeClient): ClientStatus | undefined {
+export function useStatus<C extends Cursor>(client: MaybeClient<C>): ClientStatus | undefined {
   const store = useMemo(() => statusStore(client), [client]);
   return useStore(store);
 }
 
-/** A stable `publish(topic, payload)`; a string payload is sent as UTF-8. Rejects without a client. */
-export function usePublish(client: MaybeClient): (topic: string, payload: Uint8Array | string) => Promise<{ cursor: bigint }> {
+/** A stable `publish(topic, payload)` (the client's own); a string payload is sent as UTF-8. Throws without a client. */
+export function usePublish<C extends Cursor = bigint>(client: MaybeClient<C>): (topic: string, payload: Uint8Array | string) => Publishing<C> {
   return useCallback(
-    async (topic: string, payload: Uint8Array | string) => {
+    (topic: string, payload: Uint8Array | string) => {
       if (client == null) throw new Error("onestream/react: usePublish has no client yet");
       return client.publish(topic, typeof payload === "string" ? new TextEncoder().encode(payload) : payload);
     },

@@ -6,7 +6,7 @@
 // close it reopens from the cursors it last saw. Imports only types: it never pulls a second copy
 // of the client into a bundle.
 import type { Client, ClientStatus, SubscribeOptions } from "../client";
-import type { Since, StreamEvent } from "../../contract/types";
+import type { Cursor, Since, StreamEvent } from "../../contract/types";
 
 /** What every binding hands to its framework: the current value and change notification. */
 export interface ExternalStore<T> {
@@ -17,10 +17,10 @@ export interface ExternalStore<T> {
 }
 
 /** Folds each batch of events into the state; must return a new object when it changes anything. */
-export type Reducer<T> = (state: T, events: readonly StreamEvent[]) => T;
+export type Reducer<T, C extends Cursor = bigint> = (state: T, events: readonly StreamEvent<C>[]) => T;
 
 /** The client, or nothing yet (server-side rendering, a client created after the first render). */
-export type MaybeClient = Client | null | undefined;
+export type MaybeClient<C extends Cursor = bigint> = Client<C> | null | undefined;
 
 /** Longest list `eventList` keeps, to catch garbage: more than this is a bug, not a UI. */
 export const MAX_LIST = 100_000;
@@ -28,7 +28,7 @@ export const MAX_LIST = 100_000;
 export const DEFAULT_LIST = 100;
 
 /** Keeps the last `max` events; throws RangeError unless max is an integer in 1..MAX_LIST. */
-export function lastEvents(max: number = DEFAULT_LIST): Reducer<readonly StreamEvent[]> {
+export function lastEvents<C extends Cursor = bigint>(max: number = DEFAULT_LIST): Reducer<readonly StreamEvent<C>[], C> {
   if (!Number.isInteger(max) || max < 1 || max > MAX_LIST) {
     throw new RangeError(`onestream: max must be an integer from 1 to ${MAX_LIST}, got ${String(max)}`);
   }
@@ -70,19 +70,19 @@ function refCounted<T>(get: () => T, open: (changed: () => void) => () => void):
  * `reduce` folded over the events of `topics`, starting from `initial`. Without a client it
  * stays `initial` and subscribes to nothing.
  */
-export function eventStore<T>(
-  client: MaybeClient,
+export function eventStore<T, C extends Cursor = bigint>(
+  client: MaybeClient<C>,
   topics: readonly string[],
-  reduce: Reducer<T>,
+  reduce: Reducer<T, C>,
   initial: T,
-  options: SubscribeOptions = {},
+  options: SubscribeOptions<C> = {},
 ): ExternalStore<T> {
   let state = initial;
   /** Last cursor seen per topic: a reopen resumes after it. */
-  const seen = new Map<string, bigint>();
-  const since = (): Since | undefined => {
+  const seen = new Map<string, C>();
+  const since = (): Since<C> | undefined => {
     if (seen.size === 0) return options.since;
-    const from: Record<string, bigint> = typeof options.since === "object" ? { ...options.since } : {};
+    const from: Record<string, C> = typeof options.since === "object" ? { ...options.since } : {};
     for (const [topic, cursor] of seen) from[topic] = cursor;
     return from;
   };
@@ -91,8 +91,10 @@ export function eventStore<T>(
     (changed) => {
       if (client == null) return () => {};
       const from = since();
-      const onReset: SubscribeOptions["onReset"] = (reset) => {
-        seen.set(reset.topic, reset.resumeAfter); // a new epoch may restart below what we saw
+      const onReset: SubscribeOptions<C>["onReset"] = (reset) => {
+        // A new epoch may restart below what we saw; no position at all means "from now".
+        if (reset.resumeAfter === undefined) seen.delete(reset.topic);
+        else seen.set(reset.topic, reset.resumeAfter);
         options.onReset?.(reset);
       };
       const sub = client.subscribe(
@@ -112,7 +114,7 @@ export function eventStore<T>(
 }
 
 /** The client's status; undefined without a client. */
-export function statusStore(client: MaybeClient): ExternalStore<ClientStatus | undefined> {
+export function statusStore<C extends Cursor>(client: MaybeClient<C>): ExternalStore<ClientStatus | undefined> {
   return refCounted(
     () => client?.status,
     (changed) => (client == null ? () => {} : client.onStatus(changed)),

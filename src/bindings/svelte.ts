@@ -7,7 +7,7 @@
 //   const status = statusStore(client);                               // {$status?.state}
 import type { Readable } from "svelte/store";
 import type { ClientStatus, SubscribeOptions } from "../client";
-import type { StreamEvent } from "../../contract/types";
+import type { Cursor, StreamEvent } from "../../contract/types";
 import { eventStore, lastEvents, statusStore as statusSource, type ExternalStore, type MaybeClient, type Reducer } from "./store";
 
 export { DEFAULT_LIST, MAX_LIST, type MaybeClient, type Reducer } from "./store";
@@ -28,27 +28,27 @@ function readable<T>(store: ExternalStore<T>): Readable<T> {
 }
 
 /** `reduce` folded over the events of `topics`, from `initial`. */
-export function eventReducerStore<T>(
-  client: MaybeClient,
+export function eventReducerStore<T, C extends Cursor = bigint>(
+  client: MaybeClient<C>,
   topics: readonly string[],
-  reduce: Reducer<T>,
+  reduce: Reducer<T, C>,
   initial: T,
-  options?: SubscribeOptions,
+  options?: SubscribeOptions<C>,
 ): Readable<T> {
   return readable(eventStore(client, topics, reduce, initial, options));
 }
 
 /** The last `max` events (default 100) of `topics`, oldest first. */
-export function eventsStore(
-  client: MaybeClient,
+export function eventsStore<C extends Cursor = bigint>(
+  client: MaybeClient<C>,
   topics: readonly string[],
-  options: SubscribeOptions & { max?: number } = {},
-): Readable<readonly StreamEvent[]> {
+  options: SubscribeOptions<C> & { max?: number } = {},
+): Readable<readonly StreamEvent<C>[]> {
   const { max, ...subscribeOptions } = options;
-  return eventReducerStore(client, topics, lastEvents(max), [], subscribeOptions);
+  return eventReducerStore(client, topics, lastEvents<C>(max), [], subscribeOptions);
 }
 
 /** The client's status; undefined without a client. */
-export function statusStore(client: MaybeClient): Readable<ClientStatus | undefined> {
+export function statusStore<C extends Cursor>(client: MaybeClient<C>): Readable<ClientStatus | undefined> {
   return readable(statusSource(client));
 }

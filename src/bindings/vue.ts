@@ -3,11 +3,11 @@
 // scope ends (onScopeDispose: a component's setup, or your own effectScope). Called outside
 // any scope they stay subscribed until the client closes. A null client gives the initial value.
 //
-//   const messages = useEvents(client, ["chat/42"], { max: 50 }); // ShallowRef<readonly StreamEvent[]>
+//   const messages = useEvents(client, ["chat/42"], { max: 50 }); // ShallowRef<readonly StreamEvent<C>[]>
 //   const status = useStatus(client);                                // ShallowRef<ClientStatus | undefined>
 import { getCurrentScope, onScopeDispose, shallowRef, type ShallowRef } from "vue";
 import type { ClientStatus, SubscribeOptions } from "../client";
-import type { StreamEvent } from "../../contract/types";
+import type { Cursor, StreamEvent } from "../../contract/types";
 import { eventStore, lastEvents, statusStore, type ExternalStore, type MaybeClient, type Reducer } from "./store";
 
 export { DEFAULT_LIST, MAX_LIST, type MaybeClient, type Reducer } from "./store";
@@ -22,27 +22,27 @@ function useStore<T>(store: ExternalStore<T>): Readonly<ShallowRef<T>> {
 }
 
 /** `reduce` folded over the events of `topics`, from `initial`. */
-export function useEventReducer<T>(
-  client: MaybeClient,
+export function useEventReducer<T, C extends Cursor = bigint>(
+  client: MaybeClient<C>,
   topics: readonly string[],
-  reduce: Reducer<T>,
+  reduce: Reducer<T, C>,
   initial: T,
-  options?: SubscribeOptions,
+  options?: SubscribeOptions<C>,
 ): Readonly<ShallowRef<T>> {
   return useStore(eventStore(client, topics, reduce, initial, options));
 }
 
 /** The last `max` events (default 100) of `topics`, oldest first. */
-export function useEvents(
-  client: MaybeClient,
+export function useEvents<C extends Cursor = bigint>(
+  client: MaybeClient<C>,
   topics: readonly string[],
-  options: SubscribeOptions & { max?: number } = {},
-): Readonly<ShallowRef<readonly StreamEvent[]>> {
+  options: SubscribeOptions<C> & { max?: number } = {},
+): Readonly<ShallowRef<readonly StreamEvent<C>[]>> {
   const { max, ...subscribeOptions } = options;
-  return useEventReducer(client, topics, lastEvents(max), [], subscribeOptions);
+  return useEventReducer(client, topics, lastEvents<C>(max), [], subscribeOptions);
 }
 
 /** The client's status; undefined without a client. */
-export function useStatus(client: MaybeClient): Readonly<ShallowRef<ClientStatus | undefined>> {
+export function useStatus<C extends Cursor>(client: MaybeClient<C>): Readonly<ShallowRef<ClientStatus | undefined>> {
   return useStore(statusStore(client));
 }

@@ -3,7 +3,7 @@
 // records what it received on `window` (record.ts) so the e2e suite can drive it as its page.
 import { topicProblem } from "../../contract/topic";
 import { createClient } from "../index";
-import { FAULTS, faultsEnabled, fetchStats, sendFault } from "./admin";
+import { ADMIN_UNREACHABLE, adminBase, FAULTS, faultsEnabled, fetchStats, sendFault } from "./admin";
 import { createChart } from "./chart";
 import { readConfig } from "./config";
 import { createRecording, recordEvents, recordStatus } from "./record";
@@ -30,7 +30,8 @@ function start(): void {
   const client = createClient({
     worker: (name: string) => new SharedWorker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
     baseUrl: config.server,
-    user: config.user,
+    // With a token the demo signs in: its state is keyed by ?user= (never by the token itself).
+    user: config.user ?? (config.token === undefined ? undefined : "demo-user"),
     name: config.name,
     fallback: config.fallback,
     getAuth: config.token === undefined ? undefined : async () => ({ authorization: `Bearer ${config.token}` }),
@@ -78,9 +79,10 @@ function start(): void {
           rec.live.push(...topics);
           view.markLive();
         },
-        onReset: (r: { topic: string; reason: string; resumeAfter: bigint }) => {
-          rec.resets.push({ topic: r.topic, reason: r.reason, resumeAfter: r.resumeAfter.toString() });
-          view.notice(`reset (${r.reason}): resync needed; continuing after #${r.resumeAfter}`);
+        onReset: (r: { topic: string; reason: string; resumeAfter: bigint | undefined }) => {
+          const after = r.resumeAfter === undefined ? "now" : r.resumeAfter.toString();
+          rec.resets.push({ topic: r.topic, reason: r.reason, resumeAfter: after });
+          view.notice(`reset (${r.reason}): resync needed; continuing after #${after}`);
         },
       },
     );
@@ -127,21 +129,26 @@ function start(): void {
   rec.ready = true;
 
   const statsEl = byId("server-stats");
+  const admin = adminBase(config.server);
+  if (admin === undefined) {
+    renderStats(statsEl, new Error(ADMIN_UNREACHABLE));
+    return;
+  }
   const pollStats = () =>
-    fetchStats(config.server, AbortSignal.timeout(STATS_POLL_MS)).then(
+    fetchStats(admin, AbortSignal.timeout(STATS_POLL_MS)).then(
       (s) => renderStats(statsEl, s),
       (e: Error) => renderStats(statsEl, new Error(`unreachable (${e.message})`)),
     );
   void pollStats();
   setInterval(pollStats, STATS_POLL_MS);
 
-  void faultsEnabled(config.server).then(
-    (enabled) => enabled && showFaultPanel(config.server),
+  void faultsEnabled(admin).then(
+    (enabled) => enabled && showFaultPanel(admin),
     () => {},
   );
 }
 
-function showFaultPanel(server: string): void {
+function showFaultPanel(admin: string): void {
   const panel = byId("faults");
   const buttons = byId("fault-buttons");
   const result = byId("fault-result");
@@ -151,7 +158,7 @@ function showFaultPanel(server: string): void {
     b.textContent = f.label;
     b.title = f.title;
     b.addEventListener("click", () => {
-      sendFault(server, f.body).then(
+      sendFault(admin, f.body).then(
         () => (result.textContent = `${f.label}: done (${f.title})`),
         (e: Error) => (result.textContent = e.message),
       );

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Backoff, backoffInterval, throttleRemaining, type BackoffPolicy } from "./backoff";
 import { DEFAULT_CONFIG, resolveConfig } from "./config";
-import { seededRandom } from "./testing";
+import { seededRandom } from "../testing";
 
 /** Fixed, so a run is reproducible; FC_SEED=<n> explores other cases. */
 const FC_SEED = Number(process.env["FC_SEED"] ?? 20_261_122);

@@ -1,18 +1,17 @@
-// Per-topic positions: the last cursor accepted from the stream and the server epoch it was
-// issued under. Accepted means queued for persist-then-deliver, so dedupe compares with this,
-// and every (re)subscribe resumes from it. `dirty` collects what the next group commit writes.
-import type { CursorRecord } from "./types";
+// Per-topic positions: the last cursor accepted from the stream and the epoch it was issued
+// under. Dedupe compares with this, and every (re)subscribe resumes from it. What may be STORED
+// is another matter (only what a subscriber acknowledged): see ledger.ts.
+import type { Cursor, CursorRecord } from "./types";
 
 export interface Position {
-  cursor: bigint;
+  cursor: Cursor;
   epoch: string;
-  /** The stream that last moved it: a repeat from the same stream is a lie, from another an overlap. */
+  /** The call that last moved it: a repeat from the same call is a lie, from another an overlap. */
   by?: object;
 }
 
 export class Positions {
   private readonly map = new Map<string, Position>();
-  private dirty = new Set<string>();
 
   load(records: readonly CursorRecord[]): void {
     for (const r of records) this.map.set(r.topic, { cursor: r.cursor, epoch: r.epoch });
@@ -22,38 +21,31 @@ export class Positions {
     return this.map.get(topic);
   }
 
-  /** Moves `topic` to `cursor` (caller checked it is ahead). */
-  advance(topic: string, cursor: bigint, epoch: string, by: object): void {
+  /**
+   * Moves `topic` to `cursor` (caller checked it is ahead). The epoch is only filled in where it
+   * was unknown: a topic's epoch changes by a reset, never by an event.
+   */
+  advance(topic: string, cursor: Cursor, epoch: string, by: object): void {
     const p = this.map.get(topic);
     if (p === undefined) this.map.set(topic, { cursor, epoch, by });
     else {
       p.cursor = cursor;
-      p.epoch = epoch;
+      if (p.epoch === "") p.epoch = epoch;
       p.by = by;
     }
-    this.dirty.add(topic);
   }
 
-  /** The server says the position is `cursor` now, ahead or behind (TopicReset, new epoch). */
-  reset(topic: string, cursor: bigint, epoch: string, by: object): void {
+  /** The server says the position is `cursor` now, ahead or behind (a reset, a new epoch, a bookmark). */
+  reset(topic: string, cursor: Cursor, epoch: string, by: object): void {
     this.map.set(topic, { cursor, epoch, by });
-    this.dirty.add(topic);
   }
 
-  /** What changed since the last call: one record per topic, for one transaction. */
-  takeDirty(): CursorRecord[] {
-    if (this.dirty.size === 0) return [];
-    const out: CursorRecord[] = [];
-    for (const topic of this.dirty) {
-      const p = this.map.get(topic);
-      if (p !== undefined) out.push({ topic, cursor: p.cursor, epoch: p.epoch });
-    }
-    this.dirty = new Set();
-    return out;
+  /** The position is gone and none replaces it: the topic starts from now. */
+  forget(topic: string): void {
+    this.map.delete(topic);
   }
 
   clear(): void {
     this.map.clear();
-    this.dirty.clear();
   }
 }

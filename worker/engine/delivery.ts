@@ -1,41 +1,54 @@
-// From accepted frames to subscribers: the group commit and the fan-out.
+// From accepted frames to subscribers: the fan-out, and the dispatcher that feeds it.
 //
-// Accepted frames become ops in one ordered queue. A flush takes everything queued, writes the
-// new cursor of every topic it touches in ONE saveCursors transaction, and only then hands the
-// ops to subscribers. While a save is in flight the stream reader keeps queueing, so the next
-// flush carries all of it (group commit): persistence costs one transaction per flush, not per
-// event. Control deliveries (reset, live) ride the same queue, so they stay in order with events.
-import type { CursorRecord, Delivery, ErrorInfo, ResetReason, StreamEvent } from "./types";
+// Accepted frames become ops in one ordered queue, flushed on a microtask (never inside the call
+// that queued: subscribe(), a frame handler), so control deliveries (reset, live) stay in order
+// with events. Nothing waits for storage: each delivery carries an `ack` that the subscriber
+// calls once its app is done with it, and that is what lets the cursor be stored (ledger.ts).
+import type { Point } from "./ledger";
+import type { Cursor, Delivery, ErrorInfo, ResetReason, StreamEvent } from "./types";
 
 export type Op =
-  | { kind: "events"; events: StreamEvent[] }
-  | { kind: "reset"; topic: string; reason: ResetReason; resumeAfter: bigint }
+  /** `points`: per topic, the position the events reach (acknowledged with the delivery). */
+  | { kind: "events"; events: StreamEvent<Cursor>[]; points: ReadonlyMap<string, Point> }
+  | { kind: "reset"; topic: string; reason: ResetReason; resumeAfter: Cursor | undefined; point: Point }
   | { kind: "caught-up"; topics: string[] }
   /** A subscriber joined: tell it "live" in order if its topics already are. */
   | { kind: "joined"; sub: Subscriber }
   /** These topics left the stream: a subscriber joining them later waits for their next CaughtUp. */
   | { kind: "left"; topics: string[] };
 
+/** Called by a subscriber once its app processed a delivery (see ledger.ts for what that allows). */
+export type Ack = () => void;
+
+/** Where a subscriber's deliveries go: the delivery, and its ack when it has one. */
+export type Sink = (d: Delivery, ack?: Ack) => void;
+
 export class Subscriber {
   active = true;
-  /** Deliver only cursors above these (since "now", a cursor map, a catch-up handover). */
-  floor: Map<string, bigint> | undefined;
+  /**
+   * Deliver only what comes after these (since "now", a cursor map, a catch-up handover): for
+   * ordered cursors, cursors above them; for opaque ones, what follows the event that has it.
+   */
+  floor: Map<string, Cursor> | undefined;
   /** Drop events of these topics until their CaughtUp (since "now" on a topic still catching up). */
   skipUntilLive: Set<string> | undefined;
   /** Topics of this subscriber that never were caught up yet; empty → it gets its one "live". */
   readonly waitingLive: Set<string>;
   liveSent = false;
-  /** Set while a history-only catch-up runs: live deliveries wait here. */
-  buffer: Delivery[] | undefined;
+  /** Set while a history-only catch-up runs: live deliveries wait here, with their acks. */
+  buffer: Array<[Delivery, Ack | undefined]> | undefined;
   buffered = 0;
-  /** Events of the current flush, sent as one delivery. */
-  out: StreamEvent[] = [];
+  /** Events of the current flush, sent as one delivery, and the positions they reach. */
+  out: StreamEvent<Cursor>[] = [];
+  outPoints = new Map<string, Point>();
 
   constructor(
     readonly id: number,
     /** Shrinks only when the server refuses some of them (Fanout.deny). */
     public topics: readonly string[],
-    readonly sink: (d: Delivery) => void,
+    readonly sink: Sink,
+    /** Ordered cursors compare; opaque ones only match (see `floor`). */
+    readonly ordered: boolean,
   ) {
     this.waitingLive = new Set(topics);
   }
@@ -46,30 +59,32 @@ export class Subscriber {
    * waits for live) lost nothing. Any other reset (new epoch, server behind us) makes cursors
    * incomparable: the subscriber is told, and its floor goes.
    */
-  takesReset(topic: string, reason: ResetReason, resumeAfter: bigint): boolean {
+  takesReset(topic: string, reason: ResetReason, resumeAfter: Cursor | undefined): boolean {
     if (reason === "retention") {
       if (this.skipUntilLive?.has(topic) === true) return false;
       const f = this.floor?.get(topic);
-      if (f !== undefined && f >= resumeAfter) return false;
+      if (this.ordered && f !== undefined && resumeAfter !== undefined && (f as bigint) >= (resumeAfter as bigint)) return false;
     }
     this.floor?.delete(topic);
     return true;
   }
 
-  admits(ev: StreamEvent): boolean {
+  admits(ev: StreamEvent<Cursor>): boolean {
     if (this.skipUntilLive?.has(ev.topic) === true) return false;
     const f = this.floor?.get(ev.topic);
     if (f === undefined) return true;
-    if (ev.cursor <= f) return false;
+    if (this.ordered ? (ev.cursor as bigint) <= (f as bigint) : ev.cursor !== f) return false;
     // Past the floor once, past it forever: positions only grow (a reset clears floors).
     this.floor!.delete(ev.topic);
     if (this.floor!.size === 0) this.floor = undefined;
-    return true;
+    return !this.ordered ? false : true; // an opaque floor is the last event it had: skip it too
   }
 }
 
 export interface FanoutHooks {
   warn: (message: string) => void;
+  /** A subscriber processed up to `point`. */
+  settle: (point: Point) => void;
   /** A catch-up buffer went over its bound: the engine cuts the subscriber. */
   overflow: (sub: Subscriber) => void;
   bufferLimit: number;
@@ -89,6 +104,11 @@ export class Fanout {
 
   add(sub: Subscriber): void {
     for (const t of sub.topics) this.byTopic.set(t, [...(this.byTopic.get(t) ?? []), sub]);
+  }
+
+  /** Every active subscriber (each once). */
+  all(): Subscriber[] {
+    return [...new Set([...this.byTopic.values()].flat())];
   }
 
   remove(sub: Subscriber): void {
@@ -133,16 +153,19 @@ export class Fanout {
         case "events": {
           let lastTopic: string | undefined;
           let subs: Subscriber[] | undefined;
+          let point: Point | undefined;
           for (const ev of op.events) {
             if (ev.topic !== lastTopic) {
               lastTopic = ev.topic;
               subs = this.byTopic.get(ev.topic);
+              point = op.points.get(ev.topic);
             }
             if (subs === undefined) continue;
             for (const sub of subs) {
               if ((sub.floor !== undefined || sub.skipUntilLive !== undefined) && !sub.admits(ev)) continue;
               if (sub.out.length === 0) touched.push(sub);
               sub.out.push(ev);
+              if (point !== undefined) sub.outPoints.set(ev.topic, point);
             }
           }
           break;
@@ -151,7 +174,7 @@ export class Fanout {
           for (const sub of this.byTopic.get(op.topic) ?? []) {
             if (!sub.takesReset(op.topic, op.reason, op.resumeAfter)) continue;
             this.emit(sub);
-            this.send(sub, { kind: "reset", topic: op.topic, reason: op.reason, resumeAfter: op.resumeAfter });
+            this.send(sub, { kind: "reset", topic: op.topic, reason: op.reason, resumeAfter: op.resumeAfter }, () => this.hooks.settle(op.point));
           }
           break;
         case "caught-up":
@@ -184,21 +207,21 @@ export class Fanout {
     const buffered = sub.buffer ?? [];
     sub.buffer = undefined;
     sub.buffered = 0;
-    for (const d of buffered) {
+    for (const [d, ack] of buffered) {
       if (d.kind === "events") {
         const events = d.events.filter((ev) => sub.admits(ev));
-        if (events.length > 0) this.send(sub, { kind: "events", events });
-      } else if (d.kind !== "reset" || sub.takesReset(d.topic, d.reason, d.resumeAfter)) this.send(sub, d);
+        if (events.length > 0) this.send(sub, { kind: "events", events }, ack);
+      } else if (d.kind !== "reset" || sub.takesReset(d.topic, d.reason, d.resumeAfter)) this.send(sub, d, ack);
     }
     for (const t of sub.topics) if (this.everLive.has(t)) sub.waitingLive.delete(t);
     this.maybeLive(sub);
   }
 
   /** Straight to the sink, bypassing a catch-up buffer (the catch-up's own history). */
-  sendDirect(sub: Subscriber, d: Delivery): void {
+  sendDirect(sub: Subscriber, d: Delivery, ack?: Ack): void {
     if (!sub.active) return;
     try {
-      sub.sink(d);
+      sub.sink(d, ack);
     } catch (e) {
       this.hooks.warn(`onestream: a subscriber's sink threw: ${String(e)}`);
     }
@@ -213,125 +236,67 @@ export class Fanout {
   private emit(sub: Subscriber): void {
     if (sub.out.length === 0) return;
     const events = sub.out;
+    const points = [...sub.outPoints.values()];
     sub.out = [];
-    this.send(sub, { kind: "events", events });
+    sub.outPoints = new Map();
+    this.send(sub, { kind: "events", events }, points.length === 0 ? undefined : () => {
+      for (const p of points) this.hooks.settle(p);
+    });
   }
 
-  private send(sub: Subscriber, d: Delivery): void {
+  private send(sub: Subscriber, d: Delivery, ack?: Ack): void {
     if (!sub.active) return;
-    if (sub.buffer === undefined) return this.sendDirect(sub, d);
-    sub.buffer.push(d);
+    if (sub.buffer === undefined) return this.sendDirect(sub, d, ack);
+    sub.buffer.push([d, ack]);
     if (d.kind === "events") sub.buffered += d.events.length;
     if (sub.buffered > this.hooks.bufferLimit) this.hooks.overflow(sub);
   }
 }
 
-export interface CommitDeps {
-  takeDirty: () => CursorRecord[];
-  save: (records: CursorRecord[]) => Promise<void>;
-  /** Hands `ops` to subscribers; `saved` are the positions they reach (persisted just before). */
-  dispatch: (ops: Op[], saved: CursorRecord[]) => void;
-  /** Resolves after `ms` on the engine's clock, or sooner when the engine stops or resets. */
-  sleep: (ms: number) => Promise<void>;
-  warn: (message: string) => void;
-  retryMs: number;
-  maxQueuedEvents: number;
-}
 
-export class GroupCommit {
+/**
+ * The ordered queue between the frame readers and the fan-out: pushes within one task are
+ * flushed together on a microtask.
+ */
+export class Dispatcher {
   private queue: Op[] = [];
-  private queuedEvents = 0;
   private running: Promise<void> | undefined;
-  private roomWaiters: (() => void)[] = [];
   private stopped = false;
-  /** Bumped by discard(): a save waiting to retry for an older generation gives up. */
-  private generation = 0;
 
-  constructor(private readonly deps: CommitDeps) {}
+  constructor(private readonly dispatch: (ops: Op[]) => void) {}
 
-  push(op: Op, eventCount = 0): void {
+  push(op: Op): void {
     if (this.stopped) return;
     this.queue.push(op);
-    this.queuedEvents += eventCount;
     this.running ??= this.run();
   }
 
-  /** The reader should wait for room() before queueing more (backpressure on a slow disk). */
-  get full(): boolean {
-    return this.queuedEvents >= this.deps.maxQueuedEvents;
-  }
-
-  room(): Promise<void> {
-    if (!this.full || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
-  }
-
-  /** Settles when nothing is being saved or dispatched. */
+  /** Settles when nothing is queued. */
   idle(): Promise<void> {
     return this.running ?? Promise.resolve();
   }
 
-  /**
-   * Drops what is queued for good. A save attempt in flight that succeeds is still delivered
-   * (it is on disk); one that failed is not retried (its sleep is cut short by the engine).
-   */
+  /** Drops what is queued for good (close). */
   stop(): void {
     this.stopped = true;
-    this.discard();
-  }
-
-  /**
-   * Logout: drops what is queued and abandons a save waiting to retry, but keeps running for
-   * what is pushed afterwards. The caller cuts the retry's sleep short and awaits idle().
-   */
-  discard(): void {
-    this.generation++;
     this.queue = [];
-    this.queuedEvents = 0;
-    this.wakeReaders();
   }
 
-  private wakeReaders(): void {
-    const waiters = this.roomWaiters;
-    this.roomWaiters = [];
-    for (const w of waiters) w();
+  /** Logout: drops what is queued; keeps running for what is pushed afterwards. */
+  discard(): void {
+    this.queue = [];
   }
 
   private async run(): Promise<void> {
     try {
-      // Never deliver synchronously inside the call that queued (subscribe(), a frame handler).
       await Promise.resolve();
       while (this.queue.length > 0 && !this.stopped) {
         const ops = this.queue;
         this.queue = [];
-        this.queuedEvents = 0;
-        this.wakeReaders();
-        const records = this.deps.takeDirty();
-        if (records.length > 0 && !(await this.persist(records))) continue; // stopped or discarded
-        this.deps.dispatch(ops, records);
+        this.dispatch(ops);
       }
     } finally {
       this.running = undefined;
-    }
-  }
-
-  /**
-   * Saves until it works, we stop, or the batch is discarded; delivery waits meanwhile (never
-   * deliver what is not saved). False: give the batch up.
-   */
-  private async persist(records: CursorRecord[]): Promise<boolean> {
-    const generation = this.generation;
-    const abandoned = (): boolean => this.stopped || generation !== this.generation;
-    for (;;) {
-      try {
-        await this.deps.save(records);
-        return true;
-      } catch (e) {
-        if (abandoned()) return false;
-        this.deps.warn(`onestream: saving cursors failed, retrying in ${this.deps.retryMs} ms: ${String(e)}`);
-        await this.deps.sleep(this.deps.retryMs);
-        if (abandoned()) return false;
-      }
     }
   }
 }

@@ -2,7 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { ClosedError, FailedError } from "./errors";
-import { FakeClock, MemoryStorage, Recorder, startEngine } from "./testing";
+import { FakeClock, MemoryStorage, Recorder, startEngine } from "../testing";
 
 /** An engine with one live subscriber on "a". */
 async function live(opts: Parameters<typeof startEngine>[0] = {}) {

@@ -2,26 +2,29 @@
 // changes (make-before-break), `since`, and servers that lie.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { ResetReason } from "../../proto/gen/onestream/v1/stream_pb";
-import { event, FakeClock, FakeServer, frames, MemoryStorage, Recorder, ScriptedTransport, startEngine, startLiveOnScript } from "./testing";
-import type { Delivery } from "./types";
+import { event, FakeClock, FakeServer, frames, MemoryStorage, Recorder, ResetReason, ScriptedTransport, startEngine, startLiveOnScript } from "../testing";
+import type { Cursor, Delivery } from "./types";
 
 describe("engine: persistence and dedupe", () => {
-  it("writes the cursor before handing events over, one transaction per batch", async () => {
+  it("stores a cursor only once a subscriber acknowledged it, one transaction per save", async () => {
     const h = startEngine();
-    const seenStored: (bigint | undefined)[] = [];
-    h.engine.subscribe(["a"], (d) => {
-      if (d.kind === "events") seenStored.push(h.storage.cursorOf("alice", "a"));
-    });
+    const rec = new Recorder({ ack: false });
+    h.engine.subscribe(["a"], rec.sink);
     await h.clock.advance(10);
+    expect(h.storage.cursorOf("alice", "a")).toBe(0n); // where "now" was: a position with no event, stored at once
     const savesBefore = h.storage.calls.saveCursors;
     h.server.publish("a", 50); // one frame
     await h.clock.advance(10);
-    expect(seenStored).toEqual([50n]);
+    expect(rec.cursors("a")).toHaveLength(50); // delivered at once, nothing waits for storage
+    expect(h.storage.cursorOf("alice", "a")).toBe(0n);
+    expect(h.storage.calls.saveCursors - savesBefore).toBe(0);
+    rec.ackAll();
+    await h.clock.advance(1);
+    expect(h.storage.cursorOf("alice", "a")).toBe(50n);
     expect(h.storage.calls.saveCursors - savesBefore).toBe(1);
   });
 
-  it("group commit: frames that arrive while a save is in flight go out in the next single save", async () => {
+  it("group commit: acknowledgements that arrive while a save is in flight go out in the next single save", async () => {
     const h = startEngine();
     const rec = new Recorder();
     h.engine.subscribe(["a"], rec.sink);
@@ -32,15 +35,14 @@ describe("engine: persistence and dedupe", () => {
     const saves = h.storage.calls.saveCursors;
     for (let i = 0; i < 20; i++) h.server.publish("a", 10); // 20 frames while the first save waits
     await h.clock.advance(1);
-    expect(rec.cursors()).toEqual([]); // nothing delivered before it is saved
+    expect(rec.cursors("a")).toHaveLength(201); // delivery never waits for a save
     release();
     await h.clock.advance(1);
-    expect(rec.cursors("a")).toHaveLength(201);
     expect(h.storage.calls.saveCursors - saves).toBe(1); // the 20 frames: one more transaction
     expect(h.storage.cursorOf("alice", "a")).toBe(201n);
   });
 
-  it("a failing save delays delivery, retries, and loses nothing", async () => {
+  it("a failing save is retried with what settled since; delivery goes on meanwhile", async () => {
     const h = startEngine();
     const rec = new Recorder();
     h.engine.subscribe(["a"], rec.sink);
@@ -48,27 +50,77 @@ describe("engine: persistence and dedupe", () => {
     h.storage.failNext("saveCursors", 2);
     h.server.publish("a", 3);
     await h.clock.advance(10);
-    expect(rec.cursors()).toEqual([]);
-    await h.clock.advance(2_000);
     expect(rec.cursors("a")).toEqual([1, 2, 3]);
+    h.server.publish("a", 2);
+    await h.clock.advance(2_100);
+    expect(h.storage.cursorOf("alice", "a")).toBe(5n);
     expect(h.warnings.filter((w) => /saving cursors failed/.test(w))).toHaveLength(2);
   });
 
-  it("close() during a save: the saved batch is still delivered, later frames are not (and not saved)", async () => {
+  it("close(): what was acknowledged is stored; what was only delivered is not (it comes again)", async () => {
     const h = startEngine();
-    const rec = new Recorder();
+    const rec = new Recorder({ ack: false });
     h.engine.subscribe(["a"], rec.sink);
     await h.clock.advance(10);
-    const release = h.storage.holdSaves();
     h.server.publish("a", 2);
     await h.clock.advance(1);
-    h.server.publish("a", 3); // queued behind the held save
+    rec.ackAll();
+    h.server.publish("a", 3);
     await h.clock.advance(1);
-    const closing = h.engine.close();
-    release();
-    await closing;
-    expect(rec.cursors("a")).toEqual([1, 2]);
-    expect(h.storage.cursorOf("alice", "a")).toBe(2n); // 3..5 come again next time
+    expect(rec.cursors("a")).toEqual([1, 2, 3, 4, 5]);
+    await h.engine.close();
+    expect(h.storage.cursorOf("alice", "a")).toBe(2n);
+  });
+
+  it("a crash between delivery and save: the next engine delivers again from the last acknowledgement, never skips", async () => {
+    const clock = new FakeClock();
+    const server = new FakeServer({ clock });
+    const storage = new MemoryStorage();
+    const h1 = startEngine({ clock, server, storage });
+    const rec1 = new Recorder({ ack: false });
+    h1.engine.subscribe(["a"], rec1.sink);
+    await clock.advance(10);
+    server.publish("a", 3);
+    await clock.advance(1);
+    rec1.ackAll(); // the app processed 1..3
+    server.publish("a", 4); // 4..7 handed over, the app never finished them: then the crash
+    await clock.advance(1);
+    expect(rec1.cursors("a")).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    server.drop(); // the dead engine's stream goes with it (no close(): a crash saves nothing more)
+    const h2 = startEngine({ clock, server, storage });
+    const rec2 = new Recorder();
+    h2.engine.subscribe(["a"], rec2.sink, { since: "stored" });
+    await clock.advance(50);
+    expect(rec2.cursors("a")).toEqual([4, 5, 6, 7]); // a repeat of what was not acknowledged, no gap
+  });
+
+  it("one subscriber that never acknowledges does not hold back the cursor the others acknowledged", async () => {
+    const h = startEngine();
+    const hung = new Recorder({ ack: false });
+    const fine = new Recorder();
+    h.engine.subscribe(["a"], hung.sink);
+    h.engine.subscribe(["a"], fine.sink);
+    await h.clock.advance(10);
+    h.server.publish("a", 4);
+    await h.clock.advance(2);
+    expect(h.storage.cursorOf("alice", "a")).toBe(4n);
+  });
+
+  it("a subscriber's ack of an older delivery never moves the stored cursor back", async () => {
+    const h = startEngine();
+    const slow = new Recorder({ ack: false });
+    const fast = new Recorder();
+    h.engine.subscribe(["a"], slow.sink);
+    h.engine.subscribe(["a"], fast.sink);
+    await h.clock.advance(10);
+    h.server.publish("a", 2);
+    await h.clock.advance(2);
+    h.server.publish("a", 2);
+    await h.clock.advance(2);
+    expect(h.storage.cursorOf("alice", "a")).toBe(4n);
+    slow.unacked[0]!(); // the slow one finishes its first delivery only now
+    await h.clock.advance(2);
+    expect(h.storage.cursorOf("alice", "a")).toBe(4n);
   });
 
   it("a new engine on the same storage resumes from the stored cursor (since 'stored')", async () => {
@@ -166,7 +218,7 @@ describe("engine: persistence and dedupe", () => {
 
   it("reset() (logout) wipes this user's cursors and outbox and forgets positions", async () => {
     const h = startEngine();
-    h.engine.subscribe(["a"], () => {});
+    h.engine.subscribe(["a"], new Recorder().sink);
     await h.clock.advance(10);
     h.server.publish("a", 2);
     h.server.rejectPublishes(new Error("net"));

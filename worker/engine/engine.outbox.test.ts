@@ -2,7 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "../../contract/topic";
-import { FakeClock, FakeServer, MemoryStorage, Recorder, startEngine } from "./testing";
+import { FakeClock, FakeServer, MemoryStorage, Recorder, startEngine } from "../testing";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -5,7 +5,7 @@
 // that joins late with an old cursor (history-only catch-up, then handed over to live).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Recorder, startEngine } from "./testing";
+import { Recorder, startEngine } from "../testing";
 
 /** Fixed, so a run is reproducible; FC_SEED=<n> explores other cases. */
 const FC_SEED = Number(process.env["FC_SEED"] ?? 20_261_122);
@@ -40,7 +40,7 @@ function checkSequence(rec: Recorder, topic: string, after: bigint, head: bigint
     if (d.kind === "reset" && d.topic === topic) {
       expect(d.reason).toBe("retention");
       expect(d.resumeAfter).toBeGreaterThanOrEqual(next - 1n); // a reset only ever skips what was lost
-      next = d.resumeAfter + 1n;
+      next = (d.resumeAfter as bigint) + 1n;
     }
     if (d.kind !== "events") continue;
     for (const e of d.events) {

@@ -2,9 +2,8 @@
 // failed the whole engine for one refused topic. Each failed on the engine before its fix.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { ResetReason } from "../../proto/gen/onestream/v1/stream_pb";
 import { DEFAULT_CONFIG, KNOBS } from "./config";
-import { FakeClock, frames, MemoryStorage, Recorder, ScriptedTransport, settle, startEngine, startLiveOnScript } from "./testing";
+import { FakeClock, frames, MemoryStorage, Recorder, ResetReason, ScriptedTransport, settle, startEngine, startLiveOnScript } from "../testing";
 
 const PAST_ANY_HEAD = 0xffff_ffff_ffff_ffffn;
 
@@ -140,26 +139,24 @@ describe("reset() (logout) leaves nothing of the old positions behind", () => {
     const storage = new MemoryStorage();
     const saved: bigint[] = [];
     const save = storage.saveCursors.bind(storage);
-    storage.saveCursors = (user, records) => {
-      saved.push(...records.map((r) => r.cursor));
-      return save(user, records);
+    storage.saveCursors = (user, records, forget) => {
+      saved.push(...records.map((r) => r.cursor as bigint));
+      return save(user, records, forget);
     };
     const h = startEngine({ storage });
-    h.engine.subscribe(["a"], () => {});
+    h.engine.subscribe(["a"], new Recorder().sink);
     await h.clock.advance(30);
     h.storage.failNext("saveCursors", 1);
     h.server.publish("a", 3);
     await h.clock.advance(10); // cursor 3 failed to save; the retry waits
-    h.server.wedge();
-    h.server.publish("a", 2); // head 5, unseen by us
     const before = saved.length;
     await h.engine.reset();
     await h.clock.advance(5_000);
-    expect(saved.slice(before)).not.toContain(3n);
-    expect(h.storage.cursorOf("alice", "a")).toBe(5n); // the fresh stream's "now"
+    expect(saved.slice(before)).toEqual([]);
+    expect(h.storage.cursorOf("alice", "a")).toBeUndefined();
   });
 
-  it("reconnects fresh: the old stream is aborted and every topic is asked for live from now", async () => {
+  it("ends every subscription with a notice, closes the stream, and stores nothing until the app subscribes again", async () => {
     const h = startEngine();
     const rec = new Recorder();
     h.engine.subscribe(["a"], rec.sink);
@@ -167,15 +164,20 @@ describe("reset() (logout) leaves nothing of the old positions behind", () => {
     h.server.publish("a", 2);
     await h.clock.advance(10);
     await h.engine.reset();
+    await h.clock.advance(1_500);
+    expect(rec.deliveries.at(-1)).toEqual({ kind: "ended", reason: "reset" });
+    expect(h.server.openStreams).toBe(0);
+    h.server.publish("a", 3);
+    await h.clock.advance(1_500);
+    expect(rec.cursors("a")).toEqual([1, 2]);
+    expect(h.storage.cursors.get("alice")).toBeUndefined();
+    const again = new Recorder();
+    h.engine.subscribe(["a"], again.sink);
     await h.clock.advance(30);
-    expect(h.server.requests).toHaveLength(2);
-    expect(h.server.requests[1]!.topics.map((t) => t.after)).toEqual([PAST_ANY_HEAD]);
-    expect(h.server.openStreams).toBe(1);
     h.server.publish("a");
     await h.clock.advance(10);
-    expect(rec.cursors("a")).toEqual([1, 2, 3]);
-    expect(h.storage.cursorOf("alice", "a")).toBe(3n);
-    expect(h.engine.status().state).toBe("live");
+    expect(again.cursors("a")).toEqual([6]); // from now
+    expect(h.storage.cursorOf("alice", "a")).toBe(6n);
   });
 
   it("reset() during the initial load is not undone by the load", async () => {
@@ -257,24 +259,6 @@ describe("history catch-ups are bounded", () => {
     expect(t.calls.filter((c) => c.req.historyOnly)).toHaveLength(3);
     expect(DEFAULT_CONFIG.maxCatchupStreams).toBe(2);
     expect(KNOBS.maxCatchupStreams.max).toBeGreaterThanOrEqual(2);
-  });
-});
-
-describe("'now' beside the stream loses nothing accepted but not yet delivered", () => {
-  it("events queued behind a save in flight reach a 'now' subscriber that joins meanwhile", async () => {
-    const h = startEngine();
-    const first = new Recorder();
-    h.engine.subscribe(["a"], first.sink);
-    await h.clock.advance(30);
-    const release = h.storage.holdSaves();
-    h.server.publish("a", 3);
-    await h.clock.advance(1);
-    const now = new Recorder();
-    h.engine.subscribe(["a"], now.sink, { since: "now" });
-    release();
-    await h.clock.advance(10);
-    expect(first.cursors("a")).toEqual([1, 2, 3]);
-    expect(now.cursors("a")).toEqual([1, 2, 3]);
   });
 });
 

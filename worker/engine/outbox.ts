@@ -3,18 +3,16 @@
 // Resends are safe because the server deduplicates on the idempotency key. Each publish()
 // promise settles exactly once: with the cursor, with the server's permanent error, or with a
 // ClosedError/FailedError when the engine stops (the record stays on disk for the next engine).
-import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { PublishRequestSchema } from "../../proto/gen/onestream/v1/stream_pb";
 import { topicProblem } from "../../contract/topic";
 import { Backoff } from "./backoff";
 import type { EngineConfig } from "./config";
 import { withDeadline } from "./deadline";
 import { classify } from "./errors";
-import type { Clock, OutboxRecord, Random, Storage, Transport } from "./types";
+import type { Clock, Cursor, OutboxRecord, Random, Storage, Upstream } from "./types";
 
 export interface OutboxDeps {
-  transport: Transport;
+  upstream: Upstream;
   storage: Storage;
   clock: Clock;
   random: Random;
@@ -27,7 +25,7 @@ export interface OutboxDeps {
 }
 
 interface Waiter {
-  resolve: (r: { cursor: bigint }) => void;
+  resolve: (r: { cursor: Cursor | undefined }) => void;
   reject: (e: unknown) => void;
 }
 
@@ -57,6 +55,8 @@ export class Outbox {
   private inflight: AbortController | undefined;
   private wake: (() => void) | undefined;
   private readonly backoff: Backoff;
+  /** durable() callers waiting for a key not enqueued yet (its publish is still on its way). */
+  private durableWaiters = new Map<string, Array<{ resolve: () => void; reject: (e: unknown) => void }>>();
 
   constructor(private readonly deps: OutboxDeps) {
     this.backoff = new Backoff(deps.config, deps.random);
@@ -74,8 +74,9 @@ export class Outbox {
    * Validates and enqueues. Call only after load(). With a `key` already queued (a retry after
    * the caller lost its answer) it waits on that record instead of writing a second one.
    */
-  publish(topic: string, payload: Uint8Array, key?: string): Promise<{ cursor: bigint }> {
+  publish(topic: string, payload: Uint8Array, key?: string): Promise<{ cursor: Cursor | undefined }> {
     if (this.stopped) return Promise.reject(this.stopped);
+    if (this.deps.upstream.publish === undefined) return Promise.reject(new TypeError("publish: this stream's adapter has no publish method"));
     if (key !== undefined) {
       if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
         return Promise.reject(new TypeError(`publish: key must be a string of 1 to ${MAX_KEY_LENGTH} characters`));
@@ -101,7 +102,28 @@ export class Outbox {
     return new Promise((resolve, reject) => {
       const stored = this.deps.storage.addOutbox(this.deps.user, record);
       this.queue.set(record.key, { record, stored, waiters: [{ resolve, reject }] });
+      const waiting = this.durableWaiters.get(record.key);
+      if (waiting !== undefined) {
+        this.durableWaiters.delete(record.key);
+        for (const w of waiting) stored.then(w.resolve, w.reject);
+      }
       this.kick();
+    });
+  }
+
+  /**
+   * Resolves once the publish with `key` is committed to storage: from then on it is sent even if
+   * this engine dies (the next one loads it). Rejects if that write fails. For a key not queued
+   * (yet), waits until a publish with it is; the caller races this with the publish itself.
+   */
+  durable(key: string): Promise<void> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const queued = this.queue.get(key);
+    if (queued !== undefined) return queued.stored;
+    return new Promise((resolve, reject) => {
+      const list = this.durableWaiters.get(key) ?? [];
+      list.push({ resolve, reject });
+      this.durableWaiters.set(key, list);
     });
   }
 
@@ -128,6 +150,9 @@ export class Outbox {
 
   private dropAll(err: Error): void {
     this.generation++;
+    const waiting = [...this.durableWaiters.values()].flat();
+    this.durableWaiters = new Map();
+    for (const w of waiting) w.reject(err);
     const dropped = [...this.queue.values()];
     this.queue = new Map();
     this.inflight?.abort();
@@ -171,12 +196,11 @@ export class Outbox {
       ctrl.abort();
     }, config.publishTimeoutMs);
     let err: unknown;
-    let cursor: bigint | undefined;
+    let result: { cursor: Cursor | undefined } | undefined;
     try {
       const headers = await withDeadline(this.deps.headers(this.auth), config.publishTimeoutMs, clock, "getHeaders");
       const { record } = item;
-      const req = create(PublishRequestSchema, { topic: record.topic, payload: record.payload, idempotencyKey: record.key });
-      cursor = (await this.deps.transport.publish(req, { signal: ctrl.signal, headers })).cursor;
+      result = await this.deps.upstream.publish!({ topic: record.topic, payload: record.payload, key: record.key }, { signal: ctrl.signal, headers });
     } catch (e) {
       err = timedOut ? new ConnectError(`publish timed out after ${config.publishTimeoutMs} ms`, Code.DeadlineExceeded) : e;
     } finally {
@@ -184,10 +208,10 @@ export class Outbox {
       this.inflight = undefined;
     }
     if (this.stopped || gen !== this.generation) return;
-    if (cursor !== undefined) {
+    if (result !== undefined) {
       this.auth = "connect";
       this.backoff.reset();
-      this.settle(item, undefined, true, cursor);
+      this.settle(item, undefined, true, result);
       return;
     }
     if (ctrl.signal.aborted && !timedOut) return; // our own abort (offline): retried once online
@@ -204,7 +228,7 @@ export class Outbox {
   }
 
   /** Takes `item` off the queue, settles its promise once, and forgets its record. */
-  private settle(item: Pending, err: unknown, remove: boolean, cursor?: bigint): void {
+  private settle(item: Pending, err: unknown, remove: boolean, result?: { cursor: Cursor | undefined }): void {
     if (this.queue.get(item.record.key) === item) this.queue.delete(item.record.key);
     if (remove) {
       this.deps.storage.removeOutbox(this.deps.user, item.record.key).catch((e: unknown) => {
@@ -212,7 +236,7 @@ export class Outbox {
       });
     }
     for (const w of item.waiters) {
-      if (cursor !== undefined) w.resolve({ cursor });
+      if (result !== undefined) w.resolve({ cursor: result.cursor });
       else w.reject(err);
     }
   }

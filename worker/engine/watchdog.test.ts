@@ -1,7 +1,7 @@
 // The idle watchdog on a hand-driven clock, including property (a).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Channel, FakeClock } from "./testing";
+import { Channel, FakeClock } from "../testing";
 import { STALE, watchdog } from "./watchdog";
 
 /** Fixed, so a run is reproducible; FC_SEED=<n> explores other cases. */

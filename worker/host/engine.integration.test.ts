@@ -5,9 +5,11 @@ import "fake-indexeddb/auto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../../server/server";
 import { createEngine } from "../engine/engine";
-import { Recorder } from "../engine/testing";
+import { Recorder } from "../testing";
 import type { Engine } from "../engine/types";
 import { createGrpcTransport } from "./grpc-transport";
+import { onestreamV1 } from "../adapters/onestream-v1";
+import { connectUpstream, rpcOver } from "../adapters/upstream";
 import { openIdbStorage } from "./idb-storage";
 import { realClock } from "./real-clock";
 
@@ -36,7 +38,7 @@ describe("engine + grpc transport + idb storage + reference server", () => {
   const start = () => {
     const engine = createEngine(
       {
-        transport: createGrpcTransport({ baseUrl: server.url }),
+        upstream: connectUpstream(onestreamV1(), rpcOver(createGrpcTransport({ baseUrl: server.url }))),
         storage: openIdbStorage(dbName),
         clock: realClock,
         random: Math.random,

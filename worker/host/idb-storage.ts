@@ -73,10 +73,14 @@ export function openIdbStorage(dbName = "onestream"): Storage {
     loadCursors: (user) =>
       run(async (d) => (await d.getAll("cursors", userRange(user))).map(({ topic, cursor, epoch }) => ({ topic, cursor, epoch }))),
 
-    saveCursors: (user, records) =>
+    saveCursors: (user, records, forget = []) =>
       run(async (d) => {
         const tx = d.transaction("cursors", "readwrite");
-        await Promise.all([...records.map((r) => tx.store.put({ user, topic: r.topic, cursor: r.cursor, epoch: r.epoch })), tx.done]);
+        await Promise.all([
+          ...records.map((r) => tx.store.put({ user, topic: r.topic, cursor: r.cursor, epoch: r.epoch })),
+          ...forget.map((topic) => tx.store.delete([user, topic])),
+          tx.done,
+        ]);
       }),
 
     loadOutbox: (user) =>

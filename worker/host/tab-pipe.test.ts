@@ -28,10 +28,12 @@ function setup(config = { maxUnackedEvents: 100, maxBatchEvents: 50 }) {
   const pipe = new TabPipe(ch.port1 as never, config);
   const batches: BatchMessage[] = [];
   let acking = true;
+  /** Subscriptions whose app "failed" in the batches acked from now on. */
+  let failing: number[] = [];
   ch.port2.addEventListener("message", (e: MessageEvent) => {
     const msg = e.data as BatchMessage;
     batches.push(msg);
-    if (acking) ch.port2.postMessage({ t: "ack", seq: msg.seq });
+    if (acking) ch.port2.postMessage(failing.length === 0 ? { t: "ack", seq: msg.seq } : { t: "ack", seq: msg.seq, failed: failing });
   });
   ch.port2.start();
   // Lets queued port messages (batches, then their acks) be delivered: a few macrotask turns, no timers.
@@ -43,6 +45,7 @@ function setup(config = { maxUnackedEvents: 100, maxBatchEvents: 50 }) {
     batches,
     settle,
     freeze: () => (acking = false),
+    fail: (subs: number[]) => (failing = subs),
   };
 }
 
@@ -50,6 +53,36 @@ const eventsOf = (batches: BatchMessage[]) =>
   batches.flatMap((b) => b.deliveries.flatMap(([, d]) => (d.kind === "events" ? d.events : [])));
 
 describe("TabPipe", () => {
+  it("runs a delivery's engine ack once the tab acknowledged its batch, unless its app failed on it", async () => {
+    const { pipe, settle, fail, freeze } = setup();
+    const acked: string[] = [];
+    pipe.deliver(1, { kind: "events", events: [ev("a", 1)] }, () => acked.push("1:a1"));
+    pipe.deliver(2, { kind: "events", events: [ev("b", 1)] }, () => acked.push("2:b1"));
+    await settle();
+    expect(acked).toEqual(["1:a1", "2:b1"]);
+    fail([2]);
+    pipe.deliver(1, { kind: "events", events: [ev("a", 2)] }, () => acked.push("1:a2"));
+    pipe.deliver(2, { kind: "events", events: [ev("b", 2)] }, () => acked.push("2:b2"));
+    await settle();
+    expect(acked).toEqual(["1:a1", "2:b1", "1:a2"]);
+    freeze();
+    pipe.deliver(1, { kind: "events", events: [ev("a", 3)] }, () => acked.push("1:a3"));
+    await settle();
+    expect(acked).toHaveLength(3); // not acknowledged: not processed
+  });
+
+  it("never runs the ack of a delivery a cut-off tab did not get", async () => {
+    const { pipe, settle, freeze } = setup({ maxUnackedEvents: 2, maxBatchEvents: 50 });
+    freeze();
+    let ran = 0;
+    pipe.deliver(1, { kind: "events", events: [ev("a", 1), ev("a", 2)] }, () => ran++);
+    await settle();
+    pipe.deliver(1, { kind: "events", events: [ev("a", 3)] }, () => ran++); // over the bound: remembered, not sent
+    await settle();
+    pipe.ack(2);
+    expect(ran).toBe(1);
+  });
+
   it("coalesces the deliveries of one task into one message", async () => {
     const { pipe, batches, settle } = setup({ maxUnackedEvents: 100_000, maxBatchEvents: 100_000 });
     for (let i = 1; i <= 1000; i++) pipe.deliver(1, { kind: "events", events: [ev("a", i)] });

@@ -5,7 +5,9 @@
 // which topics lost events and the cursor to resume each after (plus held resets and "live"s);
 // the host resubscribes exactly those topics from those cursors. Repeats are possible (a resync
 // resends nothing the tab lacks, but may resend what it has), so the client dedupes by cursor.
-import type { Delivery, Status, StreamEvent } from "../engine/types";
+// A delivery's engine ack (which lets its cursor be stored) is called when the tab acknowledges
+// the batch that carried it, unless the tab says its app failed on that subscription's part.
+import type { Cursor, Delivery, Status, StreamEvent } from "../engine/types";
 import type { AckMessage, BatchMessage, DataEndpoint } from "../../contract/protocol";
 
 /** Events sent to a tab and not yet acknowledged before it is cut off; ~a few MB of typical events. */
@@ -23,12 +25,17 @@ export interface PipeConfig {
 }
 
 /** Per subscription: topic → cursor to resume after. */
-type Positions = Map<string, bigint>;
+type Positions = Map<string, Cursor>;
 
 /** What a subscription needs after a cut-off (see `resumePoints`). */
 export interface ResumePoint {
   /** Topics that lost deliveries → the cursor to resume each after. */
-  after: Map<string, bigint>;
+  after: Map<string, Cursor>;
+  /**
+   * Topics that lost deliveries before the tab got any of their events, with opaque cursors:
+   * where to resume is not known (no cursor can be computed from the first lost one).
+   */
+  unknown: string[];
   /** Resets held while cut off, to deliver before the resumed stream. */
   resets: Delivery[];
   /** Topics reported live while cut off whose subscription runs on. */
@@ -46,12 +53,14 @@ function setOf<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
 
 export class TabPipe {
   private queue: Array<[number, Delivery]> = [];
+  /** Engine acks of the queued deliveries, by subscription. */
+  private queueAcks: Array<[number, () => void]> = [];
   private queuedEvents = 0;
   private pendingStatus: Status | undefined;
   private scheduled = false;
   private seq = 0;
-  /** Posted, unacknowledged batches: [seq, event count], oldest first. */
-  private inflight: Array<[number, number]> = [];
+  /** Posted, unacknowledged batches: [seq, event count, engine acks by subscription], oldest first. */
+  private inflight: Array<[number, number, Array<[number, () => void]>]> = [];
   private unacked = 0;
   private cutOff = false;
   private closed = false;
@@ -77,7 +86,8 @@ export class TabPipe {
     return this.cutOff;
   }
 
-  deliver(sub: number, d: Delivery): void {
+  /** Queues `d` for the tab; `ack` runs once the tab's app has processed it. */
+  deliver(sub: number, d: Delivery, ack?: () => void): void {
     if (this.closed) return;
     if (d.kind === "events" && d.events.length === 0) return;
     if (!this.cutOff && d.kind === "events" && !this.fits(d.events.length)) this.cut();
@@ -89,9 +99,10 @@ export class TabPipe {
       this.advance(sub, d.events);
       this.queuedEvents += d.events.length;
     } else if (d.kind === "reset") {
-      this.position(sub).set(d.topic, d.resumeAfter);
+      this.setPosition(sub, d.topic, d.resumeAfter);
     }
     this.queue.push([sub, d]);
+    if (ack !== undefined) this.queueAcks.push([sub, ack]);
     if (this.queuedEvents >= this.config.maxBatchEvents) this.flush();
     else this.later();
   }
@@ -114,10 +125,15 @@ export class TabPipe {
     for (const sub of subs) {
       const lost = this.lost.get(sub) ?? new Set<string>();
       const pos = this.position(sub);
-      const after = new Map<string, bigint>();
-      for (const t of lost) after.set(t, pos.get(t)!);
+      const after = new Map<string, Cursor>();
+      const unknown: string[] = [];
+      for (const t of lost) {
+        const at = pos.get(t);
+        if (at === undefined) unknown.push(t);
+        else after.set(t, at);
+      }
       const live = [...(this.heldLive.get(sub) ?? [])].filter((t) => !lost.has(t));
-      out.set(sub, { after, resets: [...(this.heldResets.get(sub)?.values() ?? [])], live });
+      out.set(sub, { after, unknown, resets: [...(this.heldResets.get(sub)?.values() ?? [])], live });
     }
     this.heldResets.clear();
     this.heldLive.clear();
@@ -127,8 +143,8 @@ export class TabPipe {
   }
 
   /** Per topic, the cursor of the last event sent to `sub` (or to resume after, when cut off). */
-  positionsOf(sub: number): ReadonlyMap<string, bigint> {
-    return this.positions.get(sub) ?? new Map<string, bigint>();
+  positionsOf(sub: number): ReadonlyMap<string, Cursor> {
+    return this.positions.get(sub) ?? new Map<string, Cursor>();
   }
 
   forget(sub: number): void {
@@ -142,6 +158,8 @@ export class TabPipe {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
+    this.queueAcks = [];
+    this.inflight = [];
     this.endpoint.removeEventListener("message", this.onMessage);
     this.endpoint.close();
   }
@@ -155,7 +173,7 @@ export class TabPipe {
   private cut(): void {
     this.flush();
     this.cutOff = true;
-    this.post({ t: "batch", seq: ++this.seq, deliveries: [], overflow: true }, 0);
+    this.post({ t: "batch", seq: ++this.seq, deliveries: [], overflow: true }, 0, []);
   }
 
   private remember(sub: number, d: Delivery): void {
@@ -166,10 +184,10 @@ export class TabPipe {
         if (lost.has(e.topic)) continue;
         lost.add(e.topic);
         // Resume after the last event sent, or (none sent yet) just before this first lost one.
-        if (!pos.has(e.topic)) pos.set(e.topic, e.cursor - 1n);
+        if (!pos.has(e.topic) && typeof e.cursor === "bigint") pos.set(e.topic, e.cursor - 1n);
       }
     } else if (d.kind === "reset") {
-      this.position(sub).set(d.topic, d.resumeAfter);
+      this.setPosition(sub, d.topic, d.resumeAfter);
       setOf(this.lost, sub).add(d.topic);
       const held = this.heldResets.get(sub) ?? new Map<string, Delivery>();
       held.set(d.topic, d);
@@ -183,7 +201,13 @@ export class TabPipe {
     }
   }
 
-  private advance(sub: number, events: StreamEvent[]): void {
+  /** A reset's position; none (resume "from now") forgets the topic's. */
+  private setPosition(sub: number, topic: string, at: Cursor | undefined): void {
+    if (at === undefined) this.position(sub).delete(topic);
+    else this.position(sub).set(topic, at);
+  }
+
+  private advance(sub: number, events: StreamEvent<Cursor>[]): void {
     const pos = this.position(sub);
     for (const e of events) pos.set(e.topic, e.cursor);
   }
@@ -212,14 +236,16 @@ export class TabPipe {
     const msg: BatchMessage = { t: "batch", seq: ++this.seq, deliveries: this.queue };
     if (this.pendingStatus !== undefined) msg.status = this.pendingStatus;
     const n = this.queuedEvents;
+    const acks = this.queueAcks;
     this.queue = [];
+    this.queueAcks = [];
     this.queuedEvents = 0;
     this.pendingStatus = undefined;
-    this.post(msg, n);
+    this.post(msg, n, acks);
   }
 
-  private post(msg: BatchMessage, events: number): void {
-    this.inflight.push([msg.seq, events]);
+  private post(msg: BatchMessage, events: number, acks: Array<[number, () => void]>): void {
+    this.inflight.push([msg.seq, events, acks]);
     this.unacked += events;
     try {
       this.endpoint.postMessage(msg);
@@ -228,16 +254,22 @@ export class TabPipe {
     }
   }
 
-  /** The tab handled every batch up to `seq`. */
-  ack(seq: number): void {
+  /**
+   * The tab handled every batch up to `seq`; in batch `seq` its app failed (threw, rejected) on
+   * the deliveries of the subscriptions in `failed`, whose engine acks are therefore not called.
+   */
+  ack(seq: number, failed: readonly number[] = []): void {
     while (this.inflight.length > 0 && this.inflight[0]![0] <= seq) {
-      this.unacked -= this.inflight.shift()![1];
+      const [batch, events, acks] = this.inflight.shift()!;
+      this.unacked -= events;
+      for (const [sub, ack] of acks) if (batch !== seq || !failed.includes(sub)) ack();
     }
   }
 
   private receive(data: unknown): void {
     const ack = data as Partial<AckMessage> | null;
     if (ack === null || typeof ack !== "object" || ack.t !== "ack" || typeof ack.seq !== "number") return;
-    this.ack(ack.seq);
+    const failed = Array.isArray(ack.failed) ? ack.failed.filter((n): n is number => typeof n === "number") : [];
+    this.ack(ack.seq, failed);
   }
 }

@@ -4,11 +4,12 @@
 // transferred data port, a held tab lock) so the host can be tested without the client.
 import * as Comlink from "comlink";
 import { createEngine } from "../engine/engine";
-import { FakeClock, seededRandom } from "../engine/testing/fake-clock";
-import { FakeServer } from "../engine/testing/fake-server";
-import { MemoryStorage } from "../engine/testing/memory-storage";
+import { FakeClock, seededRandom } from "../testing/fake-clock";
+import { FakeServer } from "../testing/fake-server";
+import { v1Upstream } from "../testing/v1-transport";
+import { MemoryStorage } from "../testing/memory-storage";
 import type { EngineConfig } from "../engine/config";
-import type { StreamEvent } from "../engine/types";
+import type { Cursor, StreamEvent } from "../engine/types";
 import { PROTOCOL_VERSION, tabLockName, type BatchMessage, type ControlApi, type GetAuth, type InitRequest } from "../../contract/protocol";
 import type { Locks } from "./locks";
 import { createMemoryLocks } from "./memory-locks";
@@ -52,7 +53,7 @@ export function createWorld(opts: { token?: string; engine?: Partial<EngineConfi
         {
           engineFor: (user, getHeaders) => {
             engines.push(user);
-            return createEngine({ transport: server.transport, storage, clock, random: seededRandom(7), user, getHeaders }, opts.engine);
+            return createEngine({ upstream: v1Upstream(server.transport), storage, clock, random: seededRandom(7), user, getHeaders }, opts.engine);
           },
           locks,
           clock,
@@ -83,7 +84,7 @@ export interface RawTab {
   control: Comlink.Remote<ControlApi>;
   batches: BatchMessage[];
   /** Events received for host subscription `sub`, in order. */
-  events(sub: number): StreamEvent[];
+  events(sub: number): StreamEvent<Cursor>[];
   /** Whether this tab acknowledges batches (a frozen tab does not). */
   acking: boolean;
   /** The tab dies: its lock is released and its ports closed, without any call. */

@@ -5,7 +5,7 @@
 // (a terminal error) is replaced on that user's next init or subscribe. The same host runs in the
 // SharedWorker and, for the fallback, in the leader tab; it touches nothing global but
 // queueMicrotask (batch flushes).
-import type { Clock, Delivery, Engine, NetworkHint, Since, Subscription } from "../engine/types";
+import type { Clock, Cursor, Delivery, Engine, NetworkHint, Since, Subscription } from "../engine/types";
 import { withDeadline } from "../engine/deadline";
 import { ClosedError } from "../engine/errors";
 import { isNetworkHint, subscribeProblem } from "../../contract/validate";
@@ -20,6 +20,7 @@ import {
   type InitResponse,
   type SubscribeSpec,
 } from "../../contract/protocol";
+import { intKnob } from "./knob";
 import type { Locks } from "./locks";
 import {
   DEFAULT_MAX_BATCH_EVENTS,
@@ -65,18 +66,6 @@ export interface Host {
   close(): Promise<void>;
 }
 
-/** Integer knob in [1, max]: absent → default; out of range → clamped (and a warning). */
-function knob(value: number | undefined, fallback: number, max: number, name: string, warn: (m: string) => void): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value)) {
-    warn(`onestream: ${name}=${value} is not a number; using ${fallback}`);
-    return fallback;
-  }
-  const clamped = Math.min(max, Math.max(1, Math.floor(value)));
-  if (clamped !== value) warn(`onestream: ${name}=${value} clamped to ${clamped}`);
-  return clamped;
-}
-
 /** One engine subscription behind a tab's subscription, and the topics it still serves. */
 interface Part {
   handle: Subscription;
@@ -108,10 +97,10 @@ interface UserEngine {
 export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   const warn = deps.warn ?? (() => {});
   const pipeConfig = {
-    maxUnackedEvents: knob(config.maxUnackedEvents, DEFAULT_MAX_UNACKED_EVENTS, MAX_MAX_UNACKED_EVENTS, "maxUnackedEvents", warn),
-    maxBatchEvents: knob(config.maxBatchEvents, DEFAULT_MAX_BATCH_EVENTS, MAX_MAX_BATCH_EVENTS, "maxBatchEvents", warn),
+    maxUnackedEvents: intKnob("maxUnackedEvents", config.maxUnackedEvents, { fallback: DEFAULT_MAX_UNACKED_EVENTS, min: 1, max: MAX_MAX_UNACKED_EVENTS }, warn),
+    maxBatchEvents: intKnob("maxBatchEvents", config.maxBatchEvents, { fallback: DEFAULT_MAX_BATCH_EVENTS, min: 1, max: MAX_MAX_BATCH_EVENTS }, warn),
   };
-  const authTimeoutMs = knob(config.authTimeoutMs, DEFAULT_AUTH_TIMEOUT_MS, MAX_AUTH_TIMEOUT_MS, "authTimeoutMs", warn);
+  const authTimeoutMs = intKnob("authTimeoutMs", config.authTimeoutMs, { fallback: DEFAULT_AUTH_TIMEOUT_MS, min: 1, max: MAX_AUTH_TIMEOUT_MS }, warn);
   let baseUrl = config.baseUrl;
   const engines = new Map<string, UserEngine>();
   const tabIds = new Set<string>();
@@ -177,7 +166,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
 
   /** Moves a subscription to a new engine: from the tab's positions where it has them, else as asked. */
   function restart(tab: Tab, sub: number, s: HostSub): void {
-    const since: Record<string, bigint> = typeof s.spec.since === "object" ? { ...s.spec.since } : {};
+    const since: Record<string, Cursor> = typeof s.spec.since === "object" ? { ...s.spec.since } : {};
     for (const [topic, after] of tab.pipe.positionsOf(sub)) since[topic] = after;
     const otherwise = typeof s.spec.since === "string" ? s.spec.since : (s.spec.otherwise ?? "stored");
     try {
@@ -215,7 +204,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
     try {
       for (const [topics, from] of groups) {
         const part: Part = { handle: { unsubscribe() {} }, topics: new Set(topics) };
-        part.handle = engine.subscribe(topics, (d) => forward(tab, sub, part, d), { since: from });
+        part.handle = engine.subscribe(topics, (d, ack) => forward(tab, sub, part, d, ack), { since: from });
         parts.push(part);
       }
     } catch (e) {
@@ -226,10 +215,21 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   }
 
   /** Passes what `part` still serves to the tab; a denial takes those topics off it. */
-  function forward(tab: Tab, sub: number, part: Part, d: Delivery): void {
+  function forward(tab: Tab, sub: number, part: Part, d: Delivery, ack?: () => void): void {
     const mine = servedBy(part, d);
     if (mine === undefined) return;
-    tab.pipe.deliver(sub, mine);
+    tab.pipe.deliver(sub, mine, ack);
+    if (mine.kind === "ended") {
+      // Logout ended the engine subscription: the tab's subscription is over once no part is left.
+      part.topics.clear();
+      const s = tab.subs.get(sub);
+      if (s !== undefined) s.parts = s.parts.filter((p) => p !== part);
+      if (s !== undefined && s.parts.length === 0) {
+        tab.subs.delete(sub);
+        tab.pipe.forget(sub);
+      }
+      return;
+    }
     if (mine.kind !== "denied") return;
     for (const t of mine.topics) part.topics.delete(t);
     if (part.topics.size === 0) part.handle.unsubscribe();
@@ -340,25 +340,33 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
           if (s === undefined) continue;
           for (const r of p.resets) t.pipe.deliver(sub, r);
           if (p.live.length > 0) t.pipe.deliver(sub, { kind: "live", topics: p.live });
-          if (p.after.size === 0) continue;
+          // Where to resume is unknown: say so, and go on from now (never a silent gap).
+          for (const topic of p.unknown) t.pipe.deliver(sub, { kind: "reset", topic, reason: "resync", resumeAfter: undefined });
+          const topics = [...p.after.keys(), ...p.unknown];
+          if (topics.length === 0) continue;
           let fresh: Part[];
           try {
-            fresh = subscribeParts(t, sub, { topics: [...p.after.keys()], since: Object.fromEntries(p.after) });
+            fresh = subscribeParts(t, sub, { topics, since: Object.fromEntries(p.after), otherwise: "now" });
           } catch (e) {
             giveBack(t, sub, s, e);
             continue;
           }
           for (const part of s.parts) {
-            for (const topic of p.after.keys()) part.topics.delete(topic);
+            for (const topic of topics) part.topics.delete(topic);
             if (part.topics.size === 0) part.handle.unsubscribe();
           }
           s.parts = [...s.parts.filter((part) => part.topics.size > 0), ...fresh];
         }
       },
 
-      async publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: bigint }> {
+      async publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: Cursor | undefined }> {
         // The engine validates topic, bytes, size (its maxPayloadBytes) and key, and rejects this call only.
         return engines.get(live().user)!.engine.publish(topic, payload, { key });
+      },
+
+      async durable(key: string): Promise<void> {
+        if (typeof key !== "string") throw new TypeError("onestream: durable needs the publish's key");
+        return engines.get(live().user)!.engine.durable(key);
       },
 
       async hint(h: NetworkHint): Promise<void> {
@@ -400,6 +408,7 @@ function servedBy(part: Part, d: Delivery): Delivery | undefined {
     return events.length === 0 ? undefined : { kind: "events", events };
   }
   if (d.kind === "reset") return part.topics.has(d.topic) ? d : undefined;
+  if (d.kind === "ended") return d;
   const topics = d.topics.filter((t) => part.topics.has(t));
   return topics.length === 0 ? undefined : { ...d, topics };
 }

@@ -1,13 +1,14 @@
 // One call to get an engine wired to a fake clock, a fake server and memory storage, with its
 // warnings and status history captured: the starting point of most engine-level tests.
-import { createEngine } from "../engine";
-import type { EngineConfig } from "../config";
-import type { Engine, EngineDeps, Random, Status, Storage, Transport } from "../types";
+import { createEngine } from "../engine/engine";
+import type { EngineConfig } from "../engine/config";
+import type { Engine, EngineDeps, Random, Status, Storage, Upstream } from "../engine/types";
 import { FakeClock, seededRandom } from "./fake-clock";
 import { FakeServer, type FakeServerOptions } from "./fake-server";
 import { MemoryStorage } from "./memory-storage";
 import { Recorder } from "./recorder";
 import { ScriptedTransport } from "./scripted-transport";
+import { v1Upstream, type V1Transport } from "./v1-transport";
 
 export interface HarnessOptions {
   clock?: FakeClock;
@@ -15,7 +16,9 @@ export interface HarnessOptions {
   serverOptions?: Omit<FakeServerOptions, "clock">;
   storage?: Storage;
   /** Defaults to the server's transport. */
-  transport?: Transport;
+  transport?: V1Transport;
+  /** Replaces the v1 wire altogether (frame-level tests). */
+  upstream?: Upstream;
   config?: Partial<EngineConfig>;
   user?: string;
   seed?: number;
@@ -43,7 +46,7 @@ export function startEngine(opts: HarnessOptions = {}): Harness {
   const warnings: string[] = [];
   const engine = createEngine(
     {
-      transport: opts.transport ?? server.transport,
+      upstream: opts.upstream ?? v1Upstream(opts.transport ?? server.transport, (m) => warnings.push(m)),
       storage,
       clock,
       random: opts.random ?? seededRandom(opts.seed ?? 1),

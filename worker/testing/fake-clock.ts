@@ -1,7 +1,7 @@
 // A clock the test drives by hand: timers fire only inside advance(), in due order, with the
 // microtask queue drained between them, so engine code runs exactly as it would in real time
 // but instantly and deterministically. jump() moves the wall clock alone (sleep/wake, NTP).
-import type { Clock } from "../types";
+import type { Clock } from "../engine/types";
 
 interface Timer {
   at: number;

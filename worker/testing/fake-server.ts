@@ -12,8 +12,9 @@ import {
   type PublishResponse,
   type SubscribeRequest,
   type SubscribeResponse,
-} from "../../../proto/gen/onestream/v1/stream_pb";
-import type { CallOptions, Clock, Transport } from "../types";
+} from "../../proto/gen/onestream/v1/stream_pb";
+import type { CallOptions, Clock } from "../engine/types";
+import type { V1Transport } from "./v1-transport";
 import { Channel } from "./channel";
 import { event, frames } from "./frames";
 
@@ -43,7 +44,7 @@ interface OpenStream {
 }
 
 export class FakeServer {
-  readonly transport: Transport;
+  readonly transport: V1Transport;
   epoch: string;
   heartbeatMs: number;
   token: string | undefined;

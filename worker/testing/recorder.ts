@@ -1,13 +1,27 @@
 // A subscriber sink that keeps everything it was handed, with the views tests assert on.
-import type { Delivery, StreamEvent } from "../types";
+import type { Cursor, Delivery, StreamEvent } from "../engine/types";
 
 export class Recorder {
   readonly deliveries: Delivery[] = [];
-  readonly sink = (d: Delivery): void => {
+  /** Acks not called yet (when built with `{ ack: false }`), oldest first. */
+  readonly unacked: (() => void)[] = [];
+
+  /** `ack: false`: the app "has not processed" anything until ackAll() (default: acks at once). */
+  constructor(private readonly opts: { ack?: boolean } = {}) {}
+
+  readonly sink = (d: Delivery, ack?: () => void): void => {
     this.deliveries.push(d);
+    if (ack === undefined) return;
+    if (this.opts.ack === false) this.unacked.push(ack);
+    else ack();
   };
 
-  get events(): StreamEvent[] {
+  /** The app finished everything it got so far. */
+  ackAll(): void {
+    for (const ack of this.unacked.splice(0)) ack();
+  }
+
+  get events(): StreamEvent<Cursor>[] {
     return this.deliveries.flatMap((d) => (d.kind === "events" ? d.events : []));
   }
 

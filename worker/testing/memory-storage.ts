@@ -1,7 +1,7 @@
 // Storage in a Map, with the knobs a test needs: count transactions, hold saves in flight (to
 // watch group commit), fail the next calls. Records are structured-cloned both ways, as
 // IndexedDB does, so a test can never pass by sharing an object with the engine.
-import type { CursorRecord, OutboxRecord, Storage } from "../types";
+import type { Cursor, CursorRecord, OutboxRecord, Storage } from "../engine/types";
 
 type Method = "loadCursors" | "saveCursors" | "loadOutbox" | "addOutbox" | "removeOutbox" | "wipe";
 
@@ -28,7 +28,7 @@ export class MemoryStorage implements Storage {
     };
   }
 
-  cursorOf(user: string, topic: string): bigint | undefined {
+  cursorOf(user: string, topic: string): Cursor | undefined {
     return this.cursors.get(user)?.get(topic)?.cursor;
   }
 
@@ -37,12 +37,13 @@ export class MemoryStorage implements Storage {
     return structuredClone([...(this.cursors.get(user)?.values() ?? [])]);
   }
 
-  async saveCursors(user: string, records: CursorRecord[]): Promise<void> {
+  async saveCursors(user: string, records: CursorRecord[], forget: string[] = []): Promise<void> {
     const copy = structuredClone(records);
     await this.enter("saveCursors");
     if (this.held !== undefined) await new Promise<void>((resolve) => this.held!.push(resolve));
     const m = this.cursors.get(user) ?? new Map<string, CursorRecord>();
     for (const r of copy) m.set(r.topic, r);
+    for (const t of forget) m.delete(t);
     this.cursors.set(user, m);
   }
 

@@ -11,7 +11,7 @@ import {
   TopicResetSchema,
   type Event,
   type SubscribeResponse,
-} from "../../../proto/gen/onestream/v1/stream_pb";
+} from "../../proto/gen/onestream/v1/stream_pb";
 
 export const frames = {
   hello(epoch = "e1", heartbeatMs = 5_000, serverTimeMs = 0n): SubscribeResponse {

@@ -9,8 +9,9 @@ import {
   type PublishResponse,
   type SubscribeRequest,
   type SubscribeResponse,
-} from "../../../proto/gen/onestream/v1/stream_pb";
-import type { CallOptions, Transport } from "../types";
+} from "../../proto/gen/onestream/v1/stream_pb";
+import type { CallOptions } from "../engine/types";
+import type { V1Transport } from "./v1-transport";
 import { Channel } from "./channel";
 import { frames } from "./frames";
 
@@ -59,7 +60,7 @@ export class ScriptedCall {
   }
 }
 
-export class ScriptedTransport implements Transport {
+export class ScriptedTransport implements V1Transport {
   readonly calls: ScriptedCall[] = [];
   /** Answers publish(); the default acknowledges with increasing cursors. */
   onPublish: (req: PublishRequest, opts: CallOptions) => Promise<PublishResponse>;
