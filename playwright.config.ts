@@ -30,6 +30,8 @@ const runs = (project: string) => wanted.length === 0 || wanted.includes(project
 export default defineConfig({
   testDir: "e2e",
   testMatch: "*.spec.ts",
+  // The consumer fixtures' own specs run inside the consumer matrix (npm run test:consumers).
+  testIgnore: "consumers/**",
   fullyParallel: false,
   workers: 2,
   retries: CI ? 1 : 0,

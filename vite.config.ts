@@ -2,6 +2,7 @@
 // The SharedWorker is bundled from `new SharedWorker(new URL(...), { type: "module" })`.
 import type { IncomingMessage } from "node:http";
 import { defineConfig, type ProxyOptions } from "vite";
+import { viteAliases } from "./scripts/source-aliases";
 
 /**
  * Set by playwright.config.ts for the e2e dev server: no file watching and no HMR, so an edit in
@@ -50,6 +51,7 @@ function fromOwnPage(req: IncomingMessage): boolean {
 
 export default defineConfig({
   root: ".",
+  resolve: { alias: viteAliases },
   // Same-origin module workers; "es" keeps `import` in the worker bundle.
   worker: { format: "es" },
   optimizeDeps: {

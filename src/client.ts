@@ -403,7 +403,9 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
 
   function start(): void {
     if (locks === undefined) {
-      fail(new UnsupportedError("onestream: Web Locks (navigator.locks) are not available in this browser"));
+      // In Node (server-side rendering) say so: "this browser" would send people looking for a browser bug.
+      const where = typeof window === "undefined" ? "outside a browser: create the client in the browser" : "in this browser";
+      fail(new UnsupportedError(`onestream: Web Locks (navigator.locks) are not available ${where}`));
       return;
     }
     try {

@@ -17,7 +17,7 @@ export interface Link {
   /** The tab's end of the data channel (batches in, acks out). */
   readonly data: DataEndpoint;
   init(req: InitRequest, auth?: GetAuth): Promise<InitResponse>;
-  /** Drops this link's channels. Pending control calls are the client's to reject. */
+  /** Drops this link's channels (idempotent). Pending control calls are the client's to reject. */
   dispose(): void;
 }
 
@@ -31,6 +31,7 @@ export interface Connector {
 export function portLink(port: MessagePort, role: Role, onDispose: () => void = () => {}): Link {
   const remote = Comlink.wrap<ControlApi>(port);
   const channel = new MessageChannel();
+  let disposed = false;
   return {
     role,
     control: remote as unknown as Control,
@@ -42,6 +43,9 @@ export function portLink(port: MessagePort, role: Role, onDispose: () => void = 
         auth === undefined ? undefined : Comlink.proxy(auth),
       ) as Promise<InitResponse>,
     dispose() {
+      // Idempotent: the client drops the link on close, and so does the SharedWorker connector.
+      if (disposed) return;
+      disposed = true;
       channel.port1.close();
       remote[Comlink.releaseProxy]();
       onDispose();
