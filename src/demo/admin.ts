@@ -30,19 +30,6 @@ export async function fetchStats(base: string, signal?: AbortSignal): Promise<Ad
   return (await res.json()) as AdminStats;
 }
 
-/**
- * Whether POST /admin/fault exists. Probed with a body no server accepts: a server with faults
- * answers 400 (bad fault body) and changes nothing; without faults the route is a 404.
- */
-export async function faultsEnabled(base: string): Promise<boolean> {
-  const res = await fetch(`${base}/admin/fault`, {
-    method: "POST",
-    headers: JSON_HEADERS,
-    body: JSON.stringify({ kind: "onestream-demo-probe" }),
-  });
-  return res.status === 400;
-}
-
 /** The faults the demo offers, labelled as the buttons show them. */
 export const FAULTS: ReadonlyArray<{ label: string; body: Record<string, unknown>; title: string }> = [
   { label: "drop", body: { kind: "drop" }, title: "destroy every open stream's socket" },
@@ -61,6 +48,7 @@ export async function sendFault(base: string, body: Record<string, unknown>): Pr
     body: JSON.stringify(body),
   });
   const text = await res.text();
+  if (res.status === 404) throw new Error("this server runs without faults (start it with --faults, as npm start does)");
   if (!res.ok) throw new Error(`fault ${JSON.stringify(body)}: HTTP ${res.status} ${text}`);
   return text;
 }
