@@ -1,8 +1,24 @@
 // Vite serves and builds the demo page (and, in dev, the e2e test pages under e2e/pages/).
 // The SharedWorker is bundled from `new SharedWorker(new URL(...), { type: "module" })`.
 import type { IncomingMessage } from "node:http";
+import { fileURLToPath } from "node:url";
 import { defineConfig, type ProxyOptions } from "vite";
-import { viteAliases } from "./scripts/source-aliases";
+
+const at = (path: string): string => fileURLToPath(new URL(`./${path}`, import.meta.url));
+
+/**
+ * Inside this repo, `import … from "onestream/worker"` (the way the README's examples and the
+ * foreign-protocol adapters are written) means the sources, not the built dist/ the package
+ * exports point at. vitest.config.ts takes the same list; tsconfig.json's "paths" says it for tsc.
+ */
+export const sourceAliases = [
+  { find: /^onestream$/, replacement: at("src/index.ts") },
+  { find: "onestream/worker", replacement: at("worker/index.ts") },
+  { find: "onestream/testing", replacement: at("e2e/kit/index.ts") },
+  { find: "onestream/react", replacement: at("src/bindings/react.ts") },
+  { find: "onestream/vue", replacement: at("src/bindings/vue.ts") },
+  { find: "onestream/svelte", replacement: at("src/bindings/svelte.ts") },
+];
 
 /**
  * Set by playwright.config.ts for the e2e dev server: no file watching and no HMR, so an edit in
@@ -51,7 +67,7 @@ function fromOwnPage(req: IncomingMessage): boolean {
 
 export default defineConfig({
   root: ".",
-  resolve: { alias: viteAliases },
+  resolve: { alias: sourceAliases },
   // Same-origin module workers; "es" keeps `import` in the worker bundle.
   worker: { format: "es" },
   optimizeDeps: {

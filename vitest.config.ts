@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
-import { viteAliases } from "./scripts/source-aliases";
+import { sourceAliases } from "./vite.config";
 
 // Unit, property and Node-side integration tests. Browser tests live in e2e/ (Playwright).
 export default defineConfig({
-  resolve: { alias: viteAliases },
+  resolve: { alias: sourceAliases },
   test: {
     include: ["{contract,src,worker,server,proto,e2e/kit,e2e/foreign,e2e/consumers/lib,bench/lib,scripts}/**/*.test.ts"],
     environment: "node",
