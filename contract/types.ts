@@ -59,9 +59,11 @@ export type State =
   | "failed";
 
 export interface ErrorInfo {
-  /** Connect code name, e.g. "unavailable", "permission_denied", or "stale". */
+  /** Connect code name, e.g. "unavailable", "permission_denied", "stale", or http_<status>. */
   code: string;
   message: string;
+  /** Wall-clock ms when it happened (status errors carry it). */
+  at?: number;
 }
 
 export interface Status {

@@ -12,7 +12,7 @@ describe("engine against hostile servers and proxies", () => {
     const rec = new Recorder();
     h.engine.subscribe(["a"], rec.sink);
     await h.clock.advance(100);
-    expect(h.engine.status()).toMatchObject({ state: "backoff", lastError: { code: "http_404" } });
+    expect(h.engine.status()).toMatchObject({ state: "backoff", lastError: { code: "http_404", at: h.clock.now() - 100 } });
     await h.clock.advance(9_000);
     expect(h.server.requests).toHaveLength(1); // the slow floor: 10 s from the attempt's start
     await h.clock.advance(3_000);

@@ -200,7 +200,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
 
   function fail(info: ErrorInfo): void {
     if (closed || failure !== undefined) return;
-    failure = info;
+    failure = { ...info, at: clock.now() };
     warn(`onestream: engine failed: ${info.code}: ${info.message}`);
     stopEverything();
     outbox.stop(new FailedError(info));

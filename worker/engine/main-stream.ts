@@ -292,7 +292,7 @@ export class MainStream {
       return this.retryIn(throttleRemaining(ctx.config.backoffFloorMs, call.startedAt, now));
     }
     const c = classify(outcome.error);
-    this.lastError = c.info;
+    this.lastError = { ...c.info, at: ctx.clock.now() };
     const verdict = decide(c, call.auth);
     if (verdict === "terminal") return ctx.fail(c.info);
     if (verdict === "refresh") this.authMode = "refresh";
