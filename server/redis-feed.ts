@@ -13,9 +13,8 @@
 // topic's data was flushed with nobody publishing) the node finds by looking: after every
 // reconnect, and every `checkMs`, it asks each followed topic's epoch and head, and tells the
 // listeners to read again when either moved without a notice.
-import { create } from "@bufbuild/protobuf";
-import { EventSchema, type Event } from "../proto/gen/onestream/v1/stream_pb";
-import type { LogListener } from "./log";
+import type { Event } from "../proto/gen/onestream/v1/stream_pb";
+import { newEvent, type LogListener } from "./log";
 
 /** Most events cached per followed topic. */
 export const CACHE_EVENTS = 256;
@@ -121,12 +120,7 @@ export class TopicFeed {
     if (a < 0 || b < 0 || c < 0) return;
     const epoch = message.toString("latin1", 0, a);
     const cursor = BigInt(message.toString("latin1", a + 1, b));
-    const event = create(EventSchema, {
-      topic: f.topic,
-      cursor,
-      publishedAtMs: BigInt(message.toString("latin1", b + 1, c)),
-      payload: new Uint8Array(message.subarray(c + 1)),
-    });
+    const event = newEvent(f.topic, cursor, new Uint8Array(message.subarray(c + 1)), BigInt(message.toString("latin1", b + 1, c)));
     const last = f.run[f.run.length - 1];
     const sameEpoch = epoch === f.epoch;
     if (sameEpoch && last !== undefined && cursor <= last.cursor) return; // seen

@@ -21,6 +21,7 @@ import {
   MAX_KEYS_PER_PRINCIPAL,
   MAX_RETENTION_EVENTS,
   MAX_RETENTION_MS,
+  newEvent,
   type MemoryLogOptions,
   type TopicLog,
 } from "./log";
@@ -146,7 +147,7 @@ export async function createRedisLog(opts: RedisLogOptions): Promise<TopicLog> {
       );
       const cursor = BigInt(String(reply[1]));
       const duplicate = reply[2] === 1;
-      if (!duplicate) return { event: create(EventSchema, { topic, cursor, payload, publishedAtMs: BigInt(at) }), duplicate };
+      if (!duplicate) return { event: newEvent(topic, cursor, payload, BigInt(at)), duplicate };
       const kept = reply[3] instanceof Buffer ? { payload: bytes(reply[3]), publishedAtMs: BigInt(String(reply[4])) } : {};
       return { event: create(EventSchema, { topic, cursor, ...kept }), duplicate };
     },
@@ -157,7 +158,7 @@ export async function createRedisLog(opts: RedisLogOptions): Promise<TopicLog> {
       const reply = await scripts.osReadBuffer(stream(topic), meta(topic), after.toString(), Math.max(1, limit), now(), maxAgeMs, newEpoch(), EMPTY_META_TTL_MS);
       const events: Event[] = [];
       for (let i = 1; i + 2 < reply.length && limit > 0; i += 3) {
-        events.push(create(EventSchema, { topic, cursor: cursorOf(reply[i]!), payload: bytes(reply[i + 1] as Buffer), publishedAtMs: BigInt(String(reply[i + 2])) }));
+        events.push(newEvent(topic, cursorOf(reply[i]!), bytes(reply[i + 1] as Buffer), BigInt(String(reply[i + 2]))));
       }
       return { epoch: String(reply[0]), events };
     },

@@ -20,8 +20,11 @@ local function ensure_epoch(stream, meta, candidate, empty_ttl)
   return candidate
 end
 
--- Entries are in time order: drop the front ones published before cutoff.
+-- Entries are in time order: drop the front ones published before cutoff. Looks at one entry
+-- when none is due (every append comes here).
 local function trim_age(stream, cutoff)
+  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)[1]
+  if not first or tonumber(first[2][4]) >= cutoff then return end
   while true do
     local batch = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
     if #batch == 0 then return end

@@ -167,9 +167,11 @@ async function* streamFrames(
   // Where each topic starts, decided after subscribing to appends (see the file comment).
   const at: Positions = { last: new Map(), epochs: new Map() };
   const upTo = new Map<string, bigint>();
-  for (const w of wanted) {
-    const { epoch, head, earliest } = await log.bounds(w.topic);
-    stream.check();
+  // All at once: a shared log answers them in one pipelined round trip.
+  const bounds = await Promise.all(wanted.map((w) => log.bounds(w.topic)));
+  stream.check();
+  for (const [i, w] of wanted.entries()) {
+    const { epoch, head, earliest } = bounds[i]!;
     upTo.set(w.topic, head);
     at.epochs.set(w.topic, epoch);
     let after = w.after;

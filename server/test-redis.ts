@@ -20,6 +20,8 @@ export interface TestRedis {
   port: number;
   /** Runs one command on a fresh connection (e.g. ["FLUSHALL"]); resolves with its reply. */
   command(...args: string[]): Promise<unknown>;
+  /** The redis-server process (undefined while restarting). */
+  pid(): number | undefined;
   /** Kills the server and starts an empty one on the same port. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -71,6 +73,7 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Tes
     url: `redis://127.0.0.1:${port}`,
     port,
     command: (...args) => send(port, args),
+    pid: () => child?.pid,
     async restart() {
       await kill();
       await launch();
