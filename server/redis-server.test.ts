@@ -2,7 +2,9 @@
 // node gets what is published on the other (history, then live, no gap, no repeat); a client
 // starting live learns the topic's epoch from its AHEAD reset; a FLUSHALL reaches an open stream
 // as an EPOCH reset carrying the new epoch within one heartbeat, then the stream goes on; a cursor
-// trimmed away resumes with RETENTION; a retried publish on the other node lands once.
+// trimmed away resumes with RETENTION; a retried publish on the other node lands once; Redis
+// down is Unavailable, not Internal.
+import { Code } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ResetReason } from "../proto/gen/onestream/v1/stream_pb";
 import { startServer, type RunningServer } from "./server";
@@ -102,6 +104,17 @@ describe.skipIf(!redisAvailable())("two nodes on one Redis", () => {
     await r.until((f) => f.some((x) => x.frame.case === "caughtUp"));
     expect(resets(r.frames)).toMatchObject([{ reason: ResetReason.RETENTION, resumeAfter: 3n }]);
     expect(events(r.frames, "trim").map((e) => e.cursor)).toEqual([4n, 5n]);
+  });
+
+  it("answers Unavailable (which clients retry), not Internal, while Redis is down", async () => {
+    const own = await startRedis();
+    const node = await startServer({ port: 0, heartbeatMs: HEARTBEAT_MS, redis: { url: own.url } });
+    servers.push(node);
+    await own.stop();
+    const publish = await streamClient(node.url).publish({ topic: "t", payload: bytes("x") }).catch((e: unknown) => e);
+    expect(publish).toMatchObject({ code: Code.Unavailable });
+    const r = record(node, [{ topic: "t", after: 0n }]);
+    expect(await r.ended).toMatchObject({ code: Code.Unavailable });
   });
 
   it("lands a publish retried on the other node once", async () => {
