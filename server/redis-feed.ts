@@ -20,6 +20,8 @@ import { newEvent, type LogListener } from "./log";
 export const CACHE_EVENTS = 256;
 /** Most payload bytes cached per followed topic. */
 export const CACHE_BYTES = 1024 * 1024;
+/** Most payload bytes cached over all topics: however many topics a node follows, this bounds it. */
+export const CACHE_TOTAL_BYTES = 64 * 1024 * 1024;
 
 interface Followed {
   readonly topic: string;
@@ -46,6 +48,7 @@ export interface FeedBackend {
 export class TopicFeed {
   private readonly followed = new Map<string, Followed>();
   private readonly byChannel = new Map<string, Followed>();
+  private cachedBytes = 0;
 
   constructor(
     private readonly backend: FeedBackend,
@@ -61,12 +64,8 @@ export class TopicFeed {
   /** Events and bytes cached over all topics. */
   cached(): { events: number; bytes: number } {
     let events = 0;
-    let bytes = 0;
-    for (const f of this.followed.values()) {
-      events += f.run.length;
-      bytes += f.runBytes;
-    }
-    return { events, bytes };
+    for (const f of this.followed.values()) events += f.run.length;
+    return { events, bytes: this.cachedBytes };
   }
 
   heads(): Map<string, bigint> {
@@ -96,6 +95,7 @@ export class TopicFeed {
       for (const topic of unique) {
         const f = this.followed.get(topic);
         if (!f?.listeners.delete(listener) || f.listeners.size > 0) continue;
+        this.clear(f);
         this.followed.delete(topic);
         this.byChannel.delete(f.channel);
         this.backend.unsubscribe(f.channel).catch(() => {}); // a dropped connection unsubscribed it anyway
@@ -124,16 +124,14 @@ export class TopicFeed {
     const last = f.run[f.run.length - 1];
     const sameEpoch = epoch === f.epoch;
     if (sameEpoch && last !== undefined && cursor <= last.cursor) return; // seen
-    if (sameEpoch && last !== undefined && cursor === last.cursor + 1n) {
-      f.run.push(event);
-      f.runBytes += event.payload.length;
-    } else {
-      f.run = [event];
-      f.runBytes = event.payload.length;
-    }
+    if (!(sameEpoch && last !== undefined && cursor === last.cursor + 1n)) this.clear(f);
+    f.run.push(event);
+    f.runBytes += event.payload.length;
+    this.cachedBytes += event.payload.length;
     if (!sameEpoch || cursor > f.head) f.head = cursor;
     f.epoch = epoch;
-    while (f.run.length > CACHE_EVENTS || (f.runBytes > CACHE_BYTES && f.run.length > 1)) f.runBytes -= f.run.shift()!.payload.length;
+    while (f.run.length > CACHE_EVENTS || (f.runBytes > CACHE_BYTES && f.run.length > 1)) this.dropOldest(f);
+    if (this.cachedBytes > CACHE_TOTAL_BYTES) this.clear(f); // over the node's budget: Redis answers this topic's reads
     for (const listener of f.listeners) listener.appended(event);
   }
 
@@ -145,7 +143,7 @@ export class TopicFeed {
     const f = this.followed.get(topic);
     if (!f) return undefined;
     const oldest = this.now() - this.maxAgeMs;
-    while (f.run.length > 0 && Number(f.run[0]!.publishedAtMs) < oldest) f.runBytes -= f.run.shift()!.payload.length;
+    while (f.run.length > 0 && Number(f.run[0]!.publishedAtMs) < oldest) this.dropOldest(f);
     const first = f.run[0];
     const last = f.run[f.run.length - 1];
     if (!first || !last || f.head !== last.cursor || after < first.cursor - 1n || after > last.cursor) return undefined;
@@ -174,9 +172,20 @@ export class TopicFeed {
     if (!first) this.invalidate(f);
   }
 
-  private invalidate(f: Followed): void {
+  private dropOldest(f: Followed): void {
+    const bytes = f.run.shift()!.payload.length;
+    f.runBytes -= bytes;
+    this.cachedBytes -= bytes;
+  }
+
+  private clear(f: Followed): void {
+    this.cachedBytes -= f.runBytes;
     f.run = [];
     f.runBytes = 0;
+  }
+
+  private invalidate(f: Followed): void {
+    this.clear(f);
     for (const listener of f.listeners) listener.recheck(f.topic);
   }
 }
