@@ -58,7 +58,7 @@ interface Scripts {
 }
 
 function connect(url: string, name: string): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     connectionName: name,
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 2,
@@ -66,6 +66,9 @@ function connect(url: string, name: string): Redis {
     retryStrategy: (times) => Math.min(100 * times, 1000),
     lazyConnect: true,
   });
+  // Errors surface on the calls that hit them; a dropped connection must not crash the node.
+  redis.on("error", () => {});
+  return redis;
 }
 
 export async function createRedisLog(opts: RedisLogOptions): Promise<TopicLog> {
@@ -127,9 +130,6 @@ export async function createRedisLog(opts: RedisLogOptions): Promise<TopicLog> {
   // Connected already, so "ready" means a reconnect: ioredis subscribes again, and what was
   // published meanwhile was never heard (the periodic check covers a notice lost in between).
   sub.on("ready", () => feed.recheckAll());
-  // Errors surface on the calls that hit them; a dropped connection must not crash the node.
-  cmd.on("error", () => {});
-  sub.on("error", () => {});
   const timer = setInterval(() => void feed.lookAll(), checkMs);
   timer.unref();
 
