@@ -16,6 +16,7 @@ import { connections } from "./scenarios/connections";
 import { heap } from "./scenarios/heap";
 import { latency } from "./scenarios/latency";
 import { recovery } from "./scenarios/recovery";
+import { server } from "./scenarios/server";
 import { throughput } from "./scenarios/throughput";
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> = {
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<ScenarioResult>> 
   throughput,
   recovery,
   heap,
+  server,
 };
 
 const started = performance.now();

@@ -30,11 +30,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts nginx proxying to `upstream` ("http://127.0.0.1:PORT"); resolves once it answers. */
-export async function startNginx(opts: { upstream: string; readTimeoutS: number }): Promise<RunningNginx> {
+/**
+ * Starts nginx proxying to `upstream` ("http://127.0.0.1:PORT"), or round robin over several;
+ * resolves once it answers.
+ */
+export async function startNginx(opts: { upstream: string | string[]; readTimeoutS: number }): Promise<RunningNginx> {
   const dir = await mkdtemp(path.join(tmpdir(), "onestream-nginx-"));
   const port = await freePort();
-  const upstream = new URL(opts.upstream);
+  const upstreams = (Array.isArray(opts.upstream) ? opts.upstream : [opts.upstream]).map((u) => new URL(u).host);
   const conf = `
 worker_processes 1;
 daemon off;
@@ -48,10 +51,13 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
+  upstream nodes {
+${upstreams.map((host) => `    server ${host} max_fails=1 fail_timeout=5s;`).join("\n")}
+  }
   server {
     listen 127.0.0.1:${port};
     location / {
-      proxy_pass http://${upstream.host};
+      proxy_pass http://nodes;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_read_timeout ${opts.readTimeoutS}s;

@@ -52,7 +52,17 @@ describe("parseCliArgs", () => {
     expect(parseCliArgs(["--help"])).toBe("help");
   });
 
+  it("takes a Redis URL and a node id for a shared log", () => {
+    expect(parseCliArgs(["--redis", "redis://127.0.0.1:6379", "--node-id", "n1"])).toMatchObject({
+      redis: { url: "redis://127.0.0.1:6379", nodeId: "n1" },
+    });
+    expect(parseCliArgs([])).not.toHaveProperty("redis");
+  });
+
   it.each([
+    [["--redis", "http://127.0.0.1:6379"]],
+    [["--redis", "redis://x", "--node-id", "a b"]],
+    [["--node-id", "n1"]],
     [["--port", "abc"]],
     [["--port", "70000"]],
     [["--heartbeat-ms", "-1"]],

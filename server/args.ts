@@ -15,10 +15,13 @@ export const USAGE = `usage: npm run server -- [--port 8080] [--host 127.0.0.1] 
        [--max-payload-bytes N] [--max-topics N] [--max-buffered-bytes N]
        [--headers-timeout-ms N] [--idle-timeout-ms N] [--max-connections N]
        [--auth-tokens 'tok1=prefixA,prefixB;tok2=prefixC']
+       [--redis redis://127.0.0.1:6379 [--node-id n1]]
   --admin         GET /admin/stats and POST /admin/publish, for loopback callers only
   --faults        POST /admin/fault too (implies --admin)
   --admin-token   admin requests need "Authorization: Bearer T" (16+ characters)
-  --admin-remote  admin answers callers off loopback too (needs an admin token)`;
+  --admin-remote  admin answers callers off loopback too (needs an admin token)
+  --redis         keep the log in Redis, shared with other nodes (default: in memory)
+  --node-id       this node's name in /admin/stats (with --redis; default: random)`;
 
 export class UsageError extends Error {}
 
@@ -43,6 +46,8 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
         "admin-token": { type: "string" },
         "admin-remote": { type: "boolean" },
         "auth-tokens": { type: "string" },
+        redis: { type: "string" },
+        "node-id": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -83,6 +88,16 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
     idleTimeoutMs: int("idle-timeout-ms"),
     maxConnections: int("max-connections"),
   };
+  const redis = values.redis;
+  const nodeId = values["node-id"];
+  if (redis !== undefined && (typeof redis !== "string" || !/^rediss?:\/\/./.test(redis))) {
+    throw new UsageError(`--redis must be a redis:// or rediss:// URL, got "${String(redis)}"`);
+  }
+  if (nodeId !== undefined && (typeof nodeId !== "string" || !/^[\w.-]{1,64}$/.test(nodeId))) {
+    throw new UsageError(`--node-id must be 1–64 of [A-Za-z0-9_.-], got "${String(nodeId)}"`);
+  }
+  if (nodeId !== undefined && redis === undefined) throw new UsageError("--node-id needs --redis");
+  if (typeof redis === "string") opts.redis = { url: redis, nodeId: typeof nodeId === "string" ? nodeId : undefined };
   const tokens = values["auth-tokens"];
   if (typeof tokens === "string") {
     try {

@@ -10,6 +10,14 @@ import { EventSchema, type Event } from "../proto/gen/onestream/v1/stream_pb";
 import { ScopedKeys } from "./keys";
 import { knob } from "./knobs";
 
+/**
+ * An Event as protobuf-es builds it (its messages are plain objects), without `create()`: that
+ * fills defaults by reflection, ~1 µs an event on the hottest path of every log.
+ */
+export function newEvent(topic: string, cursor: bigint, payload: Uint8Array, publishedAtMs: bigint): Event {
+  return { $typeName: EventSchema.typeName, topic, cursor, payload, publishedAtMs };
+}
+
 export interface AppendResult {
   event: Event;
   /** The idempotency key was seen before: `event` is the first append, nothing was written. */
@@ -23,16 +31,38 @@ export interface IdempotencyKey {
 }
 
 export interface TopicBounds {
+  /** The topic's epoch: its cursors mean nothing under another. */
+  epoch: string;
   /** Last cursor ever assigned in this epoch; 0 when the topic never had an event. */
   head: bigint;
   /** First retained cursor; head + 1 when nothing is retained. */
   earliest: bigint;
 }
 
+/** Retained events of one topic, read together with the epoch they belong to. */
+export interface TopicSlice {
+  epoch: string;
+  events: Event[];
+}
+
+/** What a stream hears from the log about its topics. */
+export interface LogListener {
+  /** An event was appended (its payload size counts toward a slow stream's lag). */
+  appended(event: Event): void;
+  /**
+   * Read `topic` again: its epoch may have changed (its data was lost) or notices may have been
+   * missed (a shared log's notice connection dropped). Reading after the last sent cursor is
+   * always safe, so this never loses or repeats an event.
+   */
+  recheck(topic: string): void;
+}
+
 /** What a log holds right now (a local view), for /admin/stats. */
 export interface LogUsage {
-  /** Which backend: "memory" for createMemoryLog. */
+  /** Which backend: "memory" for createMemoryLog, "redis" for createRedisLog. */
   kind: string;
+  /** The node's id, for a log shared by several nodes. */
+  node?: string;
   /** Topics with state (a head) in this epoch. */
   topics: number;
   /** Topics with at least one append listener. */
@@ -44,20 +74,27 @@ export interface LogUsage {
 }
 
 export interface TopicLog {
-  /** Changes on reset(): cursors from another epoch are meaningless. */
+  /**
+   * The epoch of every topic, changed by reset(): cursors from another epoch are meaningless.
+   * "" when each topic has its own (see bounds() and read()): a shared log loses one topic's
+   * data without another's.
+   */
   epoch(): string;
   /**
    * Appends one event. With a key seen before for the same principal and topic, returns the
    * first event and writes nothing; the check and the write are one atomic step.
    */
   append(topic: string, payload: Uint8Array, idempotency?: IdempotencyKey): Promise<AppendResult>;
-  /** Up to `limit` retained events of `topic` with cursor > `after`, in cursor order. */
-  read(topic: string, after: bigint, limit: number): Promise<Event[]>;
+  /** Up to `limit` retained events of `topic` with cursor > `after`, in cursor order, and their epoch. */
+  read(topic: string, after: bigint, limit: number): Promise<TopicSlice>;
   bounds(topic: string): Promise<TopicBounds>;
   /** Head cursor of every topic that ever had an event in this epoch (a local view). */
   heads(): ReadonlyMap<string, bigint>;
-  /** Calls `onAppend` after each append to one of `topics` (synchronously, for the memory log). */
-  subscribe(topics: readonly string[], onAppend: (event: Event) => void): () => void;
+  /**
+   * Tells `listener` about appends to `topics` (synchronously, for the memory log) from the
+   * moment the returned promise resolves; its value unsubscribes.
+   */
+  subscribe(topics: readonly string[], listener: LogListener): Promise<() => void>;
   /** Forgets every event and key and starts a new epoch: a server that lost its data. */
   reset(): Promise<void>;
   usage(): LogUsage;
@@ -142,7 +179,7 @@ export function createMemoryLog(opts: MemoryLogOptions = {}): TopicLog {
   const totals = { events: 0, bytes: 0 };
   // Kept apart from the topics' state: a topic nobody published to and nobody listens to
   // leaves nothing behind.
-  const listeners = new Map<string, Set<(event: Event) => void>>();
+  const listeners = new Map<string, Set<LogListener>>();
   const keys = new ScopedKeys({ maxPerPrincipal: maxKeysPerPrincipal, maxAgeMs: keyMaxAgeMs, now });
 
   function dropFirst(s: TopicState): void {
@@ -204,32 +241,32 @@ export function createMemoryLog(opts: MemoryLogOptions = {}): TopicLog {
         topics.set(topic, s);
       }
       s.head += 1n;
-      const event = create(EventSchema, { topic, cursor: s.head, payload, publishedAtMs: BigInt(now()) });
+      const event = newEvent(topic, s.head, payload, BigInt(now()));
       s.events.push(event);
       retaining.add(topic);
       totals.events++;
       totals.bytes += payload.length;
       prune(topic, s);
       if (idempotency) keys.remember(idempotency.principal, topic, idempotency.key, event.cursor);
-      for (const listener of listeners.get(topic) ?? []) listener(event);
+      for (const listener of listeners.get(topic) ?? []) listener.appended(event);
       return { event, duplicate: false };
     },
 
     async read(topic, after, limit) {
       const s = topics.get(topic);
-      if (!s || limit <= 0) return [];
+      if (!s || limit <= 0) return { epoch, events: [] };
       prune(topic, s);
       const first = earliest(s);
       const from = after < first ? 0 : Number(after + 1n - first);
       const begin = s.start + from;
-      return s.events.slice(begin, begin + limit) as Event[];
+      return { epoch, events: s.events.slice(begin, begin + limit) as Event[] };
     },
 
     async bounds(topic) {
       const s = topics.get(topic);
-      if (!s) return { head: 0n, earliest: 1n };
+      if (!s) return { epoch, head: 0n, earliest: 1n };
       prune(topic, s);
-      return { head: s.head, earliest: earliest(s) };
+      return { epoch, head: s.head, earliest: earliest(s) };
     },
 
     heads() {
@@ -238,7 +275,7 @@ export function createMemoryLog(opts: MemoryLogOptions = {}): TopicLog {
       return heads;
     },
 
-    subscribe(names, onAppend) {
+    async subscribe(names, listener) {
       const unique = [...new Set(names)];
       for (const topic of unique) {
         let set = listeners.get(topic);
@@ -246,12 +283,12 @@ export function createMemoryLog(opts: MemoryLogOptions = {}): TopicLog {
           set = new Set();
           listeners.set(topic, set);
         }
-        set.add(onAppend);
+        set.add(listener);
       }
       return () => {
         for (const topic of unique) {
           const set = listeners.get(topic);
-          if (set?.delete(onAppend) && set.size === 0) listeners.delete(topic);
+          if (set?.delete(listener) && set.size === 0) listeners.delete(topic);
         }
       };
     },

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from "../contract/topic";
 import { allowAll, type AuthPolicy } from "./auth";
 import { knob } from "./knobs";
 import { createMemoryLog, type TopicLog } from "./log";
+import { createRedisLog } from "./redis-log";
 
 export interface ServerOptions {
   /** 0 = random free port (default 8080 from the CLI only). */
@@ -41,6 +42,12 @@ export interface ServerOptions {
   auth?: AuthPolicy;
   /** An existing log (e.g. from createMemoryLog()) to serve: a restart that keeps its data. */
   log?: TopicLog;
+  /**
+   * Serve a log in Redis shared with other nodes (createRedisLog) instead of one in memory;
+   * used only when no `log` is given. `checkMs` defaults to the heartbeat interval's half
+   * (at most 1 s), so a lost topic reaches its streams as an EPOCH reset within one heartbeat.
+   */
+  redis?: { url: string; nodeId?: string; checkMs?: number };
 }
 
 /** The promised frame interval by default (heartbeats are sent only when the stream is idle). */
@@ -98,8 +105,9 @@ export interface ServerConfig {
   /** 0 = no cap. */
   maxConnections: number;
   auth: AuthPolicy;
-  log: TopicLog;
-  /** The server created `log` and closes it with itself. */
+  /** The log to serve: the given one, or a new one (memory, or Redis when asked). */
+  openLog(): Promise<TopicLog>;
+  /** The server created its log and closes it with itself. */
   ownsLog: boolean;
 }
 
@@ -138,14 +146,25 @@ export function resolveOptions(opts: ServerOptions, warnings: string[]): ServerC
     idleTimeoutMs,
     maxConnections,
     auth: opts.auth ?? allowAll,
-    log: opts.log ?? createMemoryLog({
-      maxEvents: opts.retention?.maxEvents,
-      maxAgeMs: opts.retention?.maxAgeMs,
-      maxKeysPerPrincipal: opts.idempotency?.maxKeysPerPrincipal,
-      keyMaxAgeMs: opts.idempotency?.maxAgeMs,
-    }),
+    openLog: () => openLog(opts, heartbeatMs),
     ownsLog: opts.log === undefined,
   };
+}
+
+/** How often a Redis node looks at its topics at most: a lost topic is noticed within this. */
+const MAX_REDIS_CHECK_MS = 1000;
+
+async function openLog(opts: ServerOptions, heartbeatMs: number): Promise<TopicLog> {
+  if (opts.log) return opts.log;
+  const settings = {
+    maxEvents: opts.retention?.maxEvents,
+    maxAgeMs: opts.retention?.maxAgeMs,
+    maxKeysPerPrincipal: opts.idempotency?.maxKeysPerPrincipal,
+    keyMaxAgeMs: opts.idempotency?.maxAgeMs,
+  };
+  if (!opts.redis) return createMemoryLog(settings);
+  const checkMs = opts.redis.checkMs ?? Math.min(MAX_REDIS_CHECK_MS, Math.max(10, Math.floor((heartbeatMs || DEFAULT_HEARTBEAT_MS) / 2)));
+  return createRedisLog({ ...settings, url: opts.redis.url, nodeId: opts.redis.nodeId, checkMs });
 }
 
 function resolveAdmin(opts: ServerOptions): AdminConfig {

@@ -20,6 +20,7 @@ export type { AdminStats } from "./admin";
 export type { AuthPolicy, Grant } from "./auth";
 export { allowAll, ANONYMOUS_PRINCIPAL, tokenPolicy } from "./auth";
 export { createMemoryLog, type TopicLog } from "./log";
+export { createRedisLog, type RedisLogOptions } from "./redis-log";
 
 export interface RunningServer {
   /** "http://127.0.0.1:PORT" */
@@ -53,7 +54,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   for (const warning of warnings) console.warn(`onestream server: ${warning}`);
 
   let closing = false;
-  const log = config.log;
+  const log = await config.openLog();
   const streams = new StreamRegistry();
   const faults = new FaultState();
   const counters = { publishes: 0 };

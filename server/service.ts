@@ -102,7 +102,6 @@ async function* subscribe(deps: ServiceDeps, req: SubscribeRequest, ctx: Handler
   // A stream may be silent for long (heartbeats off, a wedge): the idle timeout is for other connections.
   raw?.req.socket.setTimeout(0);
   const stream = deps.streams.add(wanted.map((w) => w.topic), raw);
-  stream.onRelease(deps.log.subscribe(stream.topics, (event) => stream.notify(event.topic, event.payload.length)));
   // Fires on a client abort, and also when the call completes normally.
   const onAbort = () => stream.end(new ConnectError("call ended", Code.Canceled));
   ctx.signal.addEventListener("abort", onAbort, { once: true });
@@ -117,10 +116,21 @@ async function* subscribe(deps: ServiceDeps, req: SubscribeRequest, ctx: Handler
       yield frame;
       sentAt = performance.now();
     }
+  } catch (err) {
+    throw asStatus(err);
   } finally {
     stream.release();
     if (raw && stream.buffered() > 0) cutIfStuck(raw.res, flushGraceMs(deps.config.heartbeatMs));
   }
+}
+
+/**
+ * A failure of the log itself (a shared backend that is down) is Unavailable, which clients
+ * retry, rather than the Internal a plain Error would become.
+ */
+function asStatus(err: unknown): unknown {
+  if (err instanceof ConnectError || !(err instanceof Error)) return err;
+  return new ConnectError(`the event log is unavailable: ${err.message}`, Code.Unavailable);
 }
 
 /** Ended with bytes still queued: a client that does not read them within `graceMs` is cut. */
@@ -144,37 +154,44 @@ async function* streamFrames(
   lastSentAt: () => number,
 ): AsyncGenerator<SubscribeResponse> {
   const { log, config } = deps;
-  const epoch = log.epoch();
   yield frame({
     case: "hello",
-    value: create(HelloSchema, { epoch, heartbeatMs: config.heartbeatMs, serverTimeMs: BigInt(Date.now()) }),
+    value: create(HelloSchema, { epoch: log.epoch(), heartbeatMs: config.heartbeatMs, serverTimeMs: BigInt(Date.now()) }),
   });
+  stream.onRelease(await log.subscribe(stream.topics, {
+    appended: (event) => stream.notify(event.topic, event.payload.length),
+    recheck: (topic) => stream.notify(topic),
+  }));
+  stream.check();
 
   // Where each topic starts, decided after subscribing to appends (see the file comment).
-  const last = new Map<string, bigint>();
+  const at: Positions = { last: new Map(), epochs: new Map() };
   const upTo = new Map<string, bigint>();
-  for (const w of wanted) {
-    const { head, earliest } = await log.bounds(w.topic);
-    stream.check();
+  // All at once: a shared log answers them in one pipelined round trip.
+  const bounds = await Promise.all(wanted.map((w) => log.bounds(w.topic)));
+  stream.check();
+  for (const [i, w] of wanted.entries()) {
+    const { epoch, head, earliest } = bounds[i]!;
     upTo.set(w.topic, head);
+    at.epochs.set(w.topic, epoch);
     let after = w.after;
     if (after === undefined) {
       after = head;
     } else if (w.epoch !== "" && w.epoch !== epoch) {
-      yield resetFrame(w.topic, ResetReason.EPOCH, 0n);
+      yield resetFrame(w.topic, ResetReason.EPOCH, 0n, epoch);
       after = earliest - 1n;
     } else if (after > head) {
-      yield resetFrame(w.topic, ResetReason.AHEAD, head);
+      yield resetFrame(w.topic, ResetReason.AHEAD, head, epoch);
       after = head;
     } else if (after + 1n < earliest) {
-      yield resetFrame(w.topic, ResetReason.RETENTION, earliest - 1n);
+      yield resetFrame(w.topic, ResetReason.RETENTION, earliest - 1n, epoch);
       after = earliest - 1n;
     }
-    last.set(w.topic, after);
+    at.last.set(w.topic, after);
   }
 
   const batch = new BatchBuilder(Math.min(MAX_BATCH_BYTES, Math.floor(config.maxBufferedBytes / 2)));
-  for (const w of wanted) yield* pump(log, stream, w.topic, last, batch, upTo.get(w.topic)!);
+  for (const w of wanted) yield* pump(log, stream, w.topic, at, batch, upTo.get(w.topic)!);
   if (!batch.empty) yield batch.take();
   yield frame({ case: "caughtUp", value: create(CaughtUpSchema, { topics: wanted.map((w) => w.topic) }) });
   if (historyOnly) return;
@@ -184,7 +201,7 @@ async function* streamFrames(
     if (stream.dirty.size > 0) {
       const topics = [...stream.dirty];
       stream.dirty.clear();
-      for (const topic of topics) yield* pump(log, stream, topic, last, batch);
+      for (const topic of topics) yield* pump(log, stream, topic, at, batch);
       if (!batch.empty) yield batch.take();
       continue;
     }
@@ -197,16 +214,24 @@ async function* streamFrames(
   }
 }
 
+/** Per topic of a stream: the last cursor sent and the epoch it belongs to. */
+interface Positions {
+  last: Map<string, bigint>;
+  epochs: Map<string, string>;
+}
+
 /**
  * Reads `topic` strictly after its last sent cursor into `batch`, yielding full batches. A gap
  * in the log (retention dropped events this stream had not sent) becomes a RETENTION reset
- * right before the events that follow it. With `upTo`, stops after that cursor (history).
+ * right before the events that follow it; a read under another epoch (the topic's data was
+ * lost meanwhile) becomes an EPOCH reset, then the new epoch's events from its start. With
+ * `upTo`, stops after that cursor (history).
  */
 async function* pump(
   log: TopicLog,
   stream: OpenStream,
   topic: string,
-  last: Map<string, bigint>,
+  at: Positions,
   batch: BatchBuilder,
   upTo?: bigint,
 ): AsyncGenerator<SubscribeResponse> {
@@ -215,21 +240,30 @@ async function* pump(
       stream.notify(topic); // more may be waiting: come back after the other topics
       return;
     }
-    const after = last.get(topic)!;
+    const after = at.last.get(topic)!;
     if (upTo !== undefined && after >= upTo) return;
-    const events = await log.read(topic, after, MAX_BATCH_EVENTS);
+    const { epoch, events } = await log.read(topic, after, MAX_BATCH_EVENTS);
     stream.check();
+    if (epoch !== at.epochs.get(topic)) {
+      const bounds = await log.bounds(topic);
+      stream.check();
+      if (!batch.empty) yield batch.take();
+      yield resetFrame(topic, ResetReason.EPOCH, 0n, bounds.epoch);
+      at.epochs.set(topic, bounds.epoch);
+      at.last.set(topic, bounds.earliest - 1n);
+      continue;
+    }
     const first = events[0];
     if (!first) return;
     if (first.cursor > after + 1n) {
       if (!batch.empty) yield batch.take();
-      yield resetFrame(topic, ResetReason.RETENTION, first.cursor - 1n);
+      yield resetFrame(topic, ResetReason.RETENTION, first.cursor - 1n, epoch);
     }
     for (const event of events) {
       if (upTo !== undefined && event.cursor > upTo) break;
       if (batch.full) yield batch.take();
       batch.add(event);
-      last.set(topic, event.cursor);
+      at.last.set(topic, event.cursor);
     }
     if (events.length < MAX_BATCH_EVENTS) return;
   }
@@ -281,8 +315,8 @@ function frame(value: SubscribeResponse["frame"]): SubscribeResponse {
   return create(SubscribeResponseSchema, { frame: value });
 }
 
-function resetFrame(topic: string, reason: ResetReason, resumeAfter: bigint): SubscribeResponse {
-  return frame({ case: "reset", value: create(TopicResetSchema, { topic, reason, resumeAfter }) });
+function resetFrame(topic: string, reason: ResetReason, resumeAfter: bigint, epoch: string): SubscribeResponse {
+  return frame({ case: "reset", value: create(TopicResetSchema, { topic, reason, resumeAfter, epoch }) });
 }
 
 async function publish(deps: ServiceDeps, req: PublishRequest, ctx: HandlerContext): Promise<PublishResponse> {
@@ -297,7 +331,9 @@ async function publish(deps: ServiceDeps, req: PublishRequest, ctx: HandlerConte
   }
   permit(grant.allowedPrefixes, [req.topic]);
   const key = req.idempotencyKey === "" ? undefined : { principal: grant.principal, key: req.idempotencyKey };
-  const { event, duplicate } = await deps.log.append(req.topic, req.payload, key);
+  const { event, duplicate } = await deps.log.append(req.topic, req.payload, key).catch((err: unknown) => {
+    throw asStatus(err);
+  });
   if (!duplicate) deps.counters.publishes++;
   return create(PublishResponseSchema, { cursor: event.cursor, duplicate });
 }

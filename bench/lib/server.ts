@@ -8,6 +8,8 @@ export type { AdminStats };
 
 export interface BenchServer {
   url: string;
+  /** The server process (for RSS and CPU from /proc). */
+  pid: number;
   stats(): Promise<AdminStats>;
   /** Appends `count` events to `topic` through POST /admin/publish; resolves when appended. */
   publish(topic: string, payload: string, count?: number): Promise<void>;
@@ -21,6 +23,8 @@ export interface BenchServerOptions {
   heartbeatMs?: number;
   faults?: boolean;
   retention?: { maxEvents?: number; maxAgeMs?: number };
+  /** A node of a shared Redis log instead of the memory log. */
+  redis?: { url: string; nodeId?: string };
 }
 
 /** Most server stderr kept in memory (for the start error and the summary). */
@@ -82,6 +86,7 @@ export async function startBenchServer(opts: BenchServerOptions = {}): Promise<B
 
   return {
     url,
+    pid: child.pid!,
     stats,
     publish: (topic, payload, count = 1) => publish(topic, payload, count),
     fault: async (body) => {

@@ -9,6 +9,8 @@
 //   A server that ignores the probe is detected once; plain live requests are used after that.
 // - A Hello with another epoch than a topic was requested under owes a TopicReset before that
 //   topic's events; a server that forgets it gets one made up for it (never a silent mix).
+//   A Hello with no epoch means each topic has its own (a log shared by several nodes): a
+//   topic's epoch then comes only in its TopicReset, which the engine keeps for that topic.
 import {
   ResetReason as WireReason,
   StreamService,
@@ -55,7 +57,7 @@ export function onestreamV1(): AnyAdapter {
       case "hello": {
         if (call.received > 0) throw new ProtocolError("second Hello on one stream");
         const { epoch, heartbeatMs } = frame.value;
-        for (const t of call.topics) if (t.epoch !== undefined && t.epoch !== "" && t.epoch !== epoch) state.owed.add(t.topic);
+        if (epoch !== "") for (const t of call.topics) if (t.epoch !== undefined && t.epoch !== "" && t.epoch !== epoch) state.owed.add(t.topic);
         return { kind: "open", epoch, heartbeatMs };
       }
       case "events": {
@@ -86,9 +88,10 @@ export function onestreamV1(): AnyAdapter {
       }
       case "reset": {
         const { topic, reason, resumeAfter } = frame.value;
+        const epoch = frame.value.epoch === "" ? {} : { epoch: frame.value.epoch }; // "": Hello's (an older server)
         state.owed.delete(topic);
-        if (state.probes.delete(topic)) return { kind: "progress", topic, cursor: resumeAfter }; // now we know where "now" is
-        return { kind: "reset", topic, reason: REASONS[reason] ?? "retention", resumeAfter };
+        if (state.probes.delete(topic)) return { kind: "progress", topic, cursor: resumeAfter, ...epoch }; // now we know where "now" is
+        return { kind: "reset", topic, reason: REASONS[reason] ?? "retention", resumeAfter, ...epoch };
       }
       default:
         call.warn("onestream: unknown frame from the server; ignored (newer server?)");

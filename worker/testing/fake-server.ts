@@ -27,12 +27,19 @@ export interface FakeServerOptions {
   historyBatch?: number;
   /** When set, calls must carry `authorization: Bearer <token>`, else Unauthenticated. */
   token?: string;
+  /**
+   * Each topic has an epoch of its own (a log shared by several nodes): Hello carries none,
+   * every TopicReset carries the topic's, and flush() loses one topic without the others.
+   */
+  topicEpochs?: boolean;
 }
 
 interface Log {
   /** Highest cursor no longer retained (0 = everything retained). */
   trimmed: bigint;
   events: Event[];
+  /** The topic's own epoch (topicEpochs mode). */
+  epoch: string;
 }
 
 interface OpenStream {
@@ -54,6 +61,8 @@ export class FakeServer {
   readonly publishRequests: PublishRequest[] = [];
   private readonly clock: Clock;
   private readonly historyBatch: number;
+  private readonly topicEpochs: boolean;
+  private epochSeq = 0;
   private logs = new Map<string, Log>();
   private keys = new Map<string, bigint>();
   private readonly streams = new Set<OpenStream>();
@@ -66,6 +75,7 @@ export class FakeServer {
     this.heartbeatMs = opts.heartbeatMs ?? 5_000;
     this.historyBatch = opts.historyBatch ?? 100;
     this.token = opts.token;
+    this.topicEpochs = opts.topicEpochs ?? false;
     this.transport = {
       subscribe: (req, o) => this.subscribe(req, o),
       publish: (req, o) => this.handlePublish(req, o),
@@ -155,6 +165,25 @@ export class FakeServer {
     this.drop(new ConnectError("server restarting", Code.Unavailable));
   }
 
+  /** The epoch `topic`'s cursors belong to (the server's, unless topicEpochs). */
+  topicEpoch(topic: string): string {
+    return this.topicEpochs ? this.log(topic).epoch : this.epoch;
+  }
+
+  /**
+   * topicEpochs: `topic` lost its data (a FLUSHALL, a shared log restarted): a new epoch, cursors
+   * from 1 again. Open streams keep going, with an EPOCH reset for that topic.
+   */
+  flush(...topics: string[]): void {
+    for (const topic of topics) {
+      const epoch = this.newEpoch(topic);
+      this.logs.set(topic, { trimmed: 0n, events: [], epoch });
+      for (const s of this.streams) {
+        if (!s.wedged && s.topics.has(topic) && !s.req.historyOnly) s.channel.push(frames.reset(topic, ResetReason.EPOCH, 0n, epoch));
+      }
+    }
+  }
+
   /** Retention: events with cursor ≤ `through` are gone. */
   trim(topic: string, through: bigint): void {
     const log = this.log(topic);
@@ -189,21 +218,23 @@ export class FakeServer {
     const s: OpenStream = { req, channel, topics: new Set(req.topics.map((t) => t.topic)), wedged: false };
     this.streams.add(s);
     opts.signal.addEventListener("abort", () => this.forget(s), { once: true });
-    channel.push(frames.hello(this.epoch, this.heartbeatMs, BigInt(Math.floor(this.clock.now()))));
+    channel.push(frames.hello(this.topicEpochs ? "" : this.epoch, this.heartbeatMs, BigInt(Math.floor(this.clock.now()))));
     for (const tr of req.topics) {
       if (tr.after === undefined) continue; // live from now
       const log = this.log(tr.topic);
       const head = log.trimmed + BigInt(log.events.length);
+      const epoch = this.topicEpoch(tr.topic);
+      const told = this.topicEpochs ? epoch : ""; // a one-epoch server's resets name none (Hello's)
       let after = tr.after;
-      if (tr.epoch !== "" && tr.epoch !== this.epoch) {
+      if (tr.epoch !== "" && tr.epoch !== epoch) {
         after = log.trimmed;
-        channel.push(frames.reset(tr.topic, ResetReason.EPOCH, after));
+        channel.push(frames.reset(tr.topic, ResetReason.EPOCH, after, told));
       } else if (after > head) {
         after = head;
-        channel.push(frames.reset(tr.topic, ResetReason.AHEAD, after));
+        channel.push(frames.reset(tr.topic, ResetReason.AHEAD, after, told));
       } else if (after < log.trimmed) {
         after = log.trimmed;
-        channel.push(frames.reset(tr.topic, ResetReason.RETENTION, after));
+        channel.push(frames.reset(tr.topic, ResetReason.RETENTION, after, told));
       }
       const history = log.events.slice(Number(after - log.trimmed));
       for (let i = 0; i < history.length; i += this.historyBatch) channel.push(frames.batch(history.slice(i, i + this.historyBatch)));
@@ -251,7 +282,11 @@ export class FakeServer {
 
   private log(topic: string): Log {
     let log = this.logs.get(topic);
-    if (log === undefined) this.logs.set(topic, (log = { trimmed: 0n, events: [] }));
+    if (log === undefined) this.logs.set(topic, (log = { trimmed: 0n, events: [], epoch: this.newEpoch(topic) }));
     return log;
+  }
+
+  private newEpoch(topic: string): string {
+    return `${topic}@${++this.epochSeq}`;
   }
 }

@@ -30,9 +30,10 @@ export const frames = {
   caughtUp(...topics: string[]): SubscribeResponse {
     return create(SubscribeResponseSchema, { frame: { case: "caughtUp", value: create(CaughtUpSchema, { topics }) } });
   },
-  reset(topic: string, reason: ResetReason, resumeAfter: bigint | number): SubscribeResponse {
+  /** `epoch`: the topic's epoch from now on (servers with per-topic epochs; "" = Hello's). */
+  reset(topic: string, reason: ResetReason, resumeAfter: bigint | number, epoch = ""): SubscribeResponse {
     return create(SubscribeResponseSchema, {
-      frame: { case: "reset", value: create(TopicResetSchema, { topic, reason, resumeAfter: BigInt(resumeAfter) }) },
+      frame: { case: "reset", value: create(TopicResetSchema, { topic, reason, resumeAfter: BigInt(resumeAfter), epoch }) },
     });
   },
   /** A frame whose oneof case this client does not know (what a newer server's frame decodes to). */

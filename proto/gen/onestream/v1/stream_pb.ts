@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file onestream/v1/stream.proto.
  */
 export const file_onestream_v1_stream: GenFile = /*@__PURE__*/
-  fileDesc("ChlvbmVzdHJlYW0vdjEvc3RyZWFtLnByb3RvEgxvbmVzdHJlYW0udjEiVAoQU3Vic2NyaWJlUmVxdWVzdBIqCgZ0b3BpY3MYASADKAsyGi5vbmVzdHJlYW0udjEuVG9waWNSZXF1ZXN0EhQKDGhpc3Rvcnlfb25seRgCIAEoCCJKCgxUb3BpY1JlcXVlc3QSDQoFdG9waWMYASABKAkSEgoFYWZ0ZXIYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCUIICgZfYWZ0ZXIi9AEKEVN1YnNjcmliZVJlc3BvbnNlEiQKBWhlbGxvGAEgASgLMhMub25lc3RyZWFtLnYxLkhlbGxvSAASKgoGZXZlbnRzGAIgASgLMhgub25lc3RyZWFtLnYxLkV2ZW50QmF0Y2hIABIsCgloZWFydGJlYXQYAyABKAsyFy5vbmVzdHJlYW0udjEuSGVhcnRiZWF0SAASKwoJY2F1Z2h0X3VwGAQgASgLMhYub25lc3RyZWFtLnYxLkNhdWdodFVwSAASKQoFcmVzZXQYBSABKAsyGC5vbmVzdHJlYW0udjEuVG9waWNSZXNldEgAQgcKBWZyYW1lIkQKBUhlbGxvEg0KBWVwb2NoGAEgASgJEhQKDGhlYXJ0YmVhdF9tcxgCIAEoDRIWCg5zZXJ2ZXJfdGltZV9tcxgDIAEoAyJQCgVFdmVudBINCgV0b3BpYxgBIAEoCRIOCgZjdXJzb3IYAiABKAQSDwoHcGF5bG9hZBgDIAEoDBIXCg9wdWJsaXNoZWRfYXRfbXMYBCABKAMiMQoKRXZlbnRCYXRjaBIjCgZldmVudHMYASADKAsyEy5vbmVzdHJlYW0udjEuRXZlbnQiIwoJSGVhcnRiZWF0EhYKDnNlcnZlcl90aW1lX21zGAEgASgDIhoKCENhdWdodFVwEg4KBnRvcGljcxgBIAMoCSJcCgpUb3BpY1Jlc2V0Eg0KBXRvcGljGAEgASgJEikKBnJlYXNvbhgCIAEoDjIZLm9uZXN0cmVhbS52MS5SZXNldFJlYXNvbhIUCgxyZXN1bWVfYWZ0ZXIYAyABKAQiSQoOUHVibGlzaFJlcXVlc3QSDQoFdG9waWMYASABKAkSDwoHcGF5bG9hZBgCIAEoDBIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiNAoPUHVibGlzaFJlc3BvbnNlEg4KBmN1cnNvchgBIAEoBBIRCglkdXBsaWNhdGUYAiABKAgqdwoLUmVzZXRSZWFzb24SHAoYUkVTRVRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGgoWUkVTRVRfUkVBU09OX1JFVEVOVElPThABEhYKElJFU0VUX1JFQVNPTl9FUE9DSBACEhYKElJFU0VUX1JFQVNPTl9BSEVBRBADMqcBCg1TdHJlYW1TZXJ2aWNlEk4KCVN1YnNjcmliZRIeLm9uZXN0cmVhbS52MS5TdWJzY3JpYmVSZXF1ZXN0Gh8ub25lc3RyZWFtLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESRgoHUHVibGlzaBIcLm9uZXN0cmVhbS52MS5QdWJsaXNoUmVxdWVzdBodLm9uZXN0cmVhbS52MS5QdWJsaXNoUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChlvbmVzdHJlYW0vdjEvc3RyZWFtLnByb3RvEgxvbmVzdHJlYW0udjEiVAoQU3Vic2NyaWJlUmVxdWVzdBIqCgZ0b3BpY3MYASADKAsyGi5vbmVzdHJlYW0udjEuVG9waWNSZXF1ZXN0EhQKDGhpc3Rvcnlfb25seRgCIAEoCCJKCgxUb3BpY1JlcXVlc3QSDQoFdG9waWMYASABKAkSEgoFYWZ0ZXIYAiABKARIAIgBARINCgVlcG9jaBgDIAEoCUIICgZfYWZ0ZXIi9AEKEVN1YnNjcmliZVJlc3BvbnNlEiQKBWhlbGxvGAEgASgLMhMub25lc3RyZWFtLnYxLkhlbGxvSAASKgoGZXZlbnRzGAIgASgLMhgub25lc3RyZWFtLnYxLkV2ZW50QmF0Y2hIABIsCgloZWFydGJlYXQYAyABKAsyFy5vbmVzdHJlYW0udjEuSGVhcnRiZWF0SAASKwoJY2F1Z2h0X3VwGAQgASgLMhYub25lc3RyZWFtLnYxLkNhdWdodFVwSAASKQoFcmVzZXQYBSABKAsyGC5vbmVzdHJlYW0udjEuVG9waWNSZXNldEgAQgcKBWZyYW1lIkQKBUhlbGxvEg0KBWVwb2NoGAEgASgJEhQKDGhlYXJ0YmVhdF9tcxgCIAEoDRIWCg5zZXJ2ZXJfdGltZV9tcxgDIAEoAyJQCgVFdmVudBINCgV0b3BpYxgBIAEoCRIOCgZjdXJzb3IYAiABKAQSDwoHcGF5bG9hZBgDIAEoDBIXCg9wdWJsaXNoZWRfYXRfbXMYBCABKAMiMQoKRXZlbnRCYXRjaBIjCgZldmVudHMYASADKAsyEy5vbmVzdHJlYW0udjEuRXZlbnQiIwoJSGVhcnRiZWF0EhYKDnNlcnZlcl90aW1lX21zGAEgASgDIhoKCENhdWdodFVwEg4KBnRvcGljcxgBIAMoCSJrCgpUb3BpY1Jlc2V0Eg0KBXRvcGljGAEgASgJEikKBnJlYXNvbhgCIAEoDjIZLm9uZXN0cmVhbS52MS5SZXNldFJlYXNvbhIUCgxyZXN1bWVfYWZ0ZXIYAyABKAQSDQoFZXBvY2gYBCABKAkiSQoOUHVibGlzaFJlcXVlc3QSDQoFdG9waWMYASABKAkSDwoHcGF5bG9hZBgCIAEoDBIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAkiNAoPUHVibGlzaFJlc3BvbnNlEg4KBmN1cnNvchgBIAEoBBIRCglkdXBsaWNhdGUYAiABKAgqdwoLUmVzZXRSZWFzb24SHAoYUkVTRVRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGgoWUkVTRVRfUkVBU09OX1JFVEVOVElPThABEhYKElJFU0VUX1JFQVNPTl9FUE9DSBACEhYKElJFU0VUX1JFQVNPTl9BSEVBRBADMqcBCg1TdHJlYW1TZXJ2aWNlEk4KCVN1YnNjcmliZRIeLm9uZXN0cmVhbS52MS5TdWJzY3JpYmVSZXF1ZXN0Gh8ub25lc3RyZWFtLnYxLlN1YnNjcmliZVJlc3BvbnNlMAESRgoHUHVibGlzaBIcLm9uZXN0cmVhbS52MS5QdWJsaXNoUmVxdWVzdBodLm9uZXN0cmVhbS52MS5QdWJsaXNoUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message onestream.v1.SubscribeRequest
@@ -57,7 +57,8 @@ export type TopicRequest = Message<"onestream.v1.TopicRequest"> & {
   after?: bigint | undefined;
 
   /**
-   * The server epoch `after` was issued under. A mismatch yields a TopicReset.
+   * The epoch `after` was issued under (the topic's, or the server's from Hello). A mismatch
+   * yields a TopicReset; empty: not checked.
    *
    * @generated from field: string epoch = 3;
    */
@@ -124,6 +125,9 @@ export const SubscribeResponseSchema: GenMessage<SubscribeResponse> = /*@__PURE_
 export type Hello = Message<"onestream.v1.Hello"> & {
   /**
    * Changes whenever the server lost its log; cursors from another epoch are meaningless.
+   * Empty when each topic has an epoch of its own (a log shared by several nodes, where one
+   * topic's data can be lost without another's): a topic's epoch then comes in its TopicReset,
+   * and a request whose epoch matches the topic's gets no reset (its epoch stays as it was).
    *
    * @generated from field: string epoch = 1;
    */
@@ -257,6 +261,14 @@ export type TopicReset = Message<"onestream.v1.TopicReset"> & {
    * @generated from field: uint64 resume_after = 3;
    */
   resumeAfter: bigint;
+
+  /**
+   * The topic's epoch from now on: `resume_after` and the events that follow belong to it
+   * (Hello's on a server with one epoch for all topics; empty from servers before this field).
+   *
+   * @generated from field: string epoch = 4;
+   */
+  epoch: string;
 };
 
 /**
@@ -341,7 +353,10 @@ export enum ResetReason {
   EPOCH = 2,
 
   /**
-   * The cursor is ahead of the topic's head: the client knows events the server does not.
+   * The cursor is ahead of the topic's head: the client knows events the server does not
+   * (possibly lost: e.g. a failover to a replica that lagged). Also the answer to a cursor
+   * asked past any head, which is how a client starting live from now learns the topic's
+   * head and epoch.
    *
    * @generated from enum value: RESET_REASON_AHEAD = 3;
    */
