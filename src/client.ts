@@ -471,16 +471,20 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
       waiters = [];
       readyReject(err);
       active = undefined;
-      if (a !== undefined) {
-        // Not awaited: a leader that is already gone never answers. The message leaves before
-        // the channel is dropped, and the host also learns it from our tab lock.
-        if (a.ready) a.link.control.close().catch(() => {});
-        for (const reject of a.pending) reject(err);
-        a.link.dispose();
+      try {
+        if (a !== undefined) {
+          // Not awaited: a leader that is already gone never answers. The message leaves before
+          // the channel is dropped, and the host also learns it from our tab lock.
+          if (a.ready) a.link.control.close().catch(() => {});
+          for (const reject of a.pending) reject(err);
+          a.link.dispose();
+        }
+        connector?.close();
+      } finally {
+        // Whatever went wrong above, the host must learn that this tab is gone.
+        releaseTabLock();
+        setStatus({ state: "closed" });
       }
-      connector?.close();
-      releaseTabLock();
-      setStatus({ state: "closed" });
     },
   };
 

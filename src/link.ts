@@ -17,11 +17,14 @@ export interface Link {
   /** The tab's end of the data channel (batches in, acks out). */
   readonly data: DataEndpoint;
   init(req: InitRequest, auth?: GetAuth): Promise<InitResponse>;
-  /** Drops this link's channels. Pending control calls are the client's to reject. */
+  /** Drops this link's channels; idempotent. Pending control calls are the client's to reject. */
   dispose(): void;
 }
 
-/** Supplies Links: once for a SharedWorker, again on each leader change in the fallback. */
+/**
+ * Supplies Links: once for a SharedWorker, again on each leader change in the fallback. A Link
+ * handed to `onLink` belongs to the client, which disposes it; `close` only stops new ones.
+ */
 export interface Connector {
   start(onLink: (link: Link) => void, onError: (e: Error) => void): void;
   close(): void;
@@ -31,6 +34,7 @@ export interface Connector {
 export function portLink(port: MessagePort, role: Role, onDispose: () => void = () => {}): Link {
   const remote = Comlink.wrap<ControlApi>(port);
   const channel = new MessageChannel();
+  let disposed = false;
   return {
     role,
     control: remote as unknown as Control,
@@ -42,6 +46,9 @@ export function portLink(port: MessagePort, role: Role, onDispose: () => void = 
         auth === undefined ? undefined : Comlink.proxy(auth),
       ) as Promise<InitResponse>,
     dispose() {
+      // Comlink throws on a second release: a link can be dropped by a handover and by close.
+      if (disposed) return;
+      disposed = true;
       channel.port1.close();
       remote[Comlink.releaseProxy]();
       onDispose();
@@ -60,21 +67,16 @@ export type WorkerFactory = (name: string) => SharedWorker;
 
 /** The SharedWorker connector: one worker per client name, created by the app's factory or URL. */
 export function sharedWorkerConnector(worker: string | URL | WorkerFactory, workerName: string): Connector {
-  let link: Link | undefined;
   return {
     start(onLink, onError) {
       try {
         const w = typeof worker === "function" ? worker(workerName) : new SharedWorker(worker, { type: "module", name: workerName });
         w.addEventListener("error", () => onError(new Error(`onestream: the shared worker ${workerName} failed to load`)));
-        link = portLink(w.port, "shared-worker", () => w.port.close());
-        onLink(link);
+        onLink(portLink(w.port, "shared-worker", () => w.port.close()));
       } catch (e) {
         onError(e instanceof Error ? e : new Error(String(e)));
       }
     },
-    close() {
-      link?.dispose();
-      link = undefined;
-    },
+    close() {},
   };
 }
