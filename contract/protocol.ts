@@ -19,6 +19,14 @@ export function tabLockName(tabId: string): string {
   return `onestream-tab-${tabId}`;
 }
 
+/**
+ * The Web Lock a host (a SharedWorker, a leader's dedicated worker) holds for its whole life; a
+ * tab's request for it is granted when that host is gone. `id` is unique per host instance.
+ */
+export function hostLockName(id: string): string {
+  return `onestream-host-${id}`;
+}
+
 /** The Web Lock whose holder is the leader tab in the fallback. */
 export function leaderLockName(name: string): string {
   return `onestream-leader-v${PROTOCOL_VERSION}-${name}`;
@@ -43,12 +51,22 @@ export interface InitRequest {
   user: string;
   /** Server base URL; used when the worker was not given one (see worker/index.ts). */
   baseUrl?: string;
+  /**
+   * Counts this tab's connections (1, 2, …). A host that gets the same tab again keeps the
+   * newest: a later attempt replaces the older connection, an older one arriving late is refused.
+   */
+  attempt?: number;
 }
 
 export interface InitResponse {
   protocol: number;
   /** The base URL the host's stream actually uses. */
   baseUrl: string;
+  /**
+   * The host's life lock (see hostLockName): a tab that waits for it learns when the host died.
+   * Absent when the host holds none (Web Locks failed there).
+   */
+  hostLock?: string;
 }
 
 /**

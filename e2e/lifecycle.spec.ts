@@ -1,8 +1,23 @@
 // The lifecycle between tabs and the SharedWorker that serves them, in real Chromium against the
 // real server: a client that closes lets go of everything it held (its tab lock, its topics in
-// the upstream stream) while its page stays open.
+// the upstream stream) while its page stays open; a worker that dies under its tabs is noticed
+// by every one of them, which reconnect to a new worker and resume from their own cursors.
 import type { Page } from "@playwright/test";
-import { expect, openTab, stats, test, waitForLive, waitForUpstream, waitUntil } from "./helpers";
+import { crashSharedWorker } from "./kit";
+import {
+  expect,
+  expectCursors,
+  openTab,
+  openTabs,
+  publish,
+  received,
+  stats,
+  test,
+  waitForEvents,
+  waitForLive,
+  waitForUpstream,
+  waitUntil,
+} from "./helpers";
 
 test.use({ serverOptions: { faults: true, heartbeatMs: 1_000 } });
 
@@ -31,4 +46,41 @@ test("client.close() resolves, frees the tab lock and the tab's topics, says clo
     { message: "only-a gone from the upstream stream, only-b still there" },
   );
   expect(await b.evaluate(() => window.onestream!.status.state)).toBe("live");
+});
+
+test("the SharedWorker crashes while events flow: every tab reconnects to a new one, nothing lost or repeated, one upstream", async ({
+  browser,
+  context,
+  server,
+}) => {
+  const tabs = await openTabs(3, context, server.url, { topics: ["crash"] });
+  await Promise.all(tabs.map((p) => waitForLive(p, ["crash"])));
+  let publishing = true;
+  let published = 0;
+  const publisher = (async () => {
+    while (publishing) {
+      published += (await publish(server.url, "crash", 5)).length;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    await waitUntil(async () => (await received(tabs[0]!, "crash")).length >= 50, { message: "events flowing" });
+    const before = (await stats(server.url)).totalStreams;
+    await crashSharedWorker(browser, { context });
+    const atCrash = published;
+    await waitUntil(async () => (await stats(server.url)).totalStreams > before, { message: "a new worker's stream" });
+    for (const p of tabs) {
+      await waitUntil(async () => (await received(p, "crash")).length >= atCrash + 50, { message: "events flowing again" });
+    }
+  } finally {
+    publishing = false;
+    await publisher;
+  }
+  for (const p of tabs) {
+    await waitForLive(p, ["crash"]);
+    expectCursors(await waitForEvents(p, "crash", published), 1, published);
+  }
+  // The dead worker's stream must be gone too. (The reference server before its stream reaper
+  // — the server-safety branch — could keep a handler stuck on a connection that died mid-write.)
+  await waitForUpstream(server.url, 1, ["crash"]);
 });

@@ -144,6 +144,8 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
   /** Status watchers, each with the status it got last. */
   const listeners = new Map<(s: ClientStatus) => void, ClientStatus>();
   let nextHostId = 0;
+  /** Connections this tab made so far (InitRequest.attempt). */
+  let attempts = 0;
   let active: Active | undefined;
   let waiters: Array<{ resolve: (a: Active) => void; reject: (e: Error) => void }> = [];
   let failure: Error | undefined;
@@ -319,7 +321,7 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
     active = a;
     if (previous !== undefined) {
       previous.link.dispose();
-      const err = new LeaderChangedError("onestream: the leader tab changed before answering");
+      const err = new LeaderChangedError("onestream: the tab's host changed (leader handover or worker restart) before answering");
       for (const reject of previous.pending) reject(err);
     }
     role = link.role;
@@ -331,7 +333,10 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
     link.data.start?.();
     const auth = options.getAuth;
     link
-      .init({ protocol: PROTOCOL_VERSION, tabId, user, ...(baseUrl === undefined ? {} : { baseUrl }) }, auth === undefined ? undefined : (why) => auth(why))
+      .init(
+        { protocol: PROTOCOL_VERSION, tabId, user, attempt: ++attempts, ...(baseUrl === undefined ? {} : { baseUrl }) },
+        auth === undefined ? undefined : (why) => auth(why),
+      )
       .then((res) => {
         if (active !== a) return;
         if (res.protocol !== PROTOCOL_VERSION) {
@@ -357,7 +362,7 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
     if (env.connector !== undefined) return env.connector;
     if (fallback !== "leader" && hasSharedWorker) {
       if (options.worker === undefined) throw new TypeError("onestream: createClient needs `worker` (a SharedWorker factory or URL)");
-      return sharedWorkerConnector(options.worker, workerName(name));
+      return sharedWorkerConnector(options.worker, workerName(name), locks!);
     }
     if (fallback === "none") {
       throw new UnsupportedError("onestream: SharedWorker is not available in this browser and fallback is 'none'");

@@ -1,10 +1,12 @@
 // A tab's connection to whatever serves it. The client does not care whether that is a
 // SharedWorker, the in-page host of the leader tab, or a leader tab over BroadcastChannel: it
 // gets a Link (control calls + a data endpoint) from a Connector, and a new Link whenever the
-// serving side changes (a leader handover).
+// serving side changes (a leader handover, a shared worker that died and was made again).
 import * as Comlink from "comlink";
+import type { Locks } from "../worker/host/locks";
 import type { Host } from "../worker/host/worker-host";
 import type { ControlApi, DataEndpoint, GetAuth, InitRequest, InitResponse } from "../contract/protocol";
+import { watchHost } from "./worker-watch";
 
 /** How this tab is served: by the SharedWorker, by its own in-page host, or by another tab. */
 export type Role = "shared-worker" | "leader" | "follower";
@@ -65,18 +67,81 @@ export function hostLink(host: Host, role: Role): Link {
 
 export type WorkerFactory = (name: string) => SharedWorker;
 
-/** The SharedWorker connector: one worker per client name, created by the app's factory or URL. */
-export function sharedWorkerConnector(worker: string | URL | WorkerFactory, workerName: string): Connector {
+/**
+ * Least time between two restarts of the shared worker by one tab: a worker that dies right
+ * after answering (a crash at every start) is recreated at this pace, not in a tight loop.
+ */
+export const RESTART_FLOOR_MS = 1_000;
+
+/**
+ * How long a tab waits for a shared worker's first answer before it makes the worker again. A
+ * tab that asks for the worker just as the previous one dies can be attached to the dying one
+ * (measured in Chromium: its port then stays silent for good); asking again reaches the next.
+ * A worker that is merely slow to start gets a second port, which the host accepts as the same
+ * tab reconnecting.
+ */
+export const ANSWER_DEADLINE_MS = 3_000;
+
+/**
+ * The SharedWorker connector: one worker per client name, created by the app's factory or URL.
+ * When the worker dies (watchHost) or does not answer, a new one is asked for with the same name
+ * and URL — every tab of the name does so, and they all meet in that one — and its Link
+ * replaces the old.
+ */
+export function sharedWorkerConnector(worker: string | URL | WorkerFactory, workerName: string, locks: Locks): Connector {
+  let closed = false;
+  let lastRestart = Number.NEGATIVE_INFINITY;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+
+  function later(fn: () => void, ms: number): () => void {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!closed) fn();
+    }, ms);
+    timers.add(timer);
+    return () => {
+      clearTimeout(timer);
+      timers.delete(timer);
+    };
+  }
+
+  function connect(onLink: (link: Link) => void, onError: (e: Error) => void): void {
+    let answered = false;
+    try {
+      const w = typeof worker === "function" ? worker(workerName) : new SharedWorker(worker, { type: "module", name: workerName });
+      // A load failure; once the worker answered, its death is the life lock's to tell.
+      w.addEventListener("error", () => answered || onError(new Error(`onestream: the shared worker ${workerName} failed to load`)));
+      const link = watchHost(portLink(w.port, "shared-worker", () => w.port.close()), locks, () => {
+        const wait = Math.max(0, lastRestart + RESTART_FLOOR_MS - Date.now());
+        later(() => {
+          lastRestart = Date.now();
+          connect(onLink, onError);
+        }, wait);
+      });
+      const stopDeadline = later(() => connect(onLink, onError), ANSWER_DEADLINE_MS);
+      onLink({
+        ...link,
+        init(req, auth) {
+          const res = link.init(req, auth);
+          res.then(() => (answered = true), () => {}).finally(stopDeadline);
+          return res;
+        },
+        dispose() {
+          stopDeadline();
+          link.dispose();
+        },
+      });
+    } catch (e) {
+      onError(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
   return {
-    start(onLink, onError) {
-      try {
-        const w = typeof worker === "function" ? worker(workerName) : new SharedWorker(worker, { type: "module", name: workerName });
-        w.addEventListener("error", () => onError(new Error(`onestream: the shared worker ${workerName} failed to load`)));
-        onLink(portLink(w.port, "shared-worker", () => w.port.close()));
-      } catch (e) {
-        onError(e instanceof Error ? e : new Error(String(e)));
-      }
+    start: connect,
+    close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
     },
-    close() {},
   };
 }

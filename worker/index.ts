@@ -12,6 +12,7 @@ import { createGrpcTransport } from "./host/grpc-transport";
 import { openIdbStorage } from "./host/idb-storage";
 import type { Storage } from "./engine/types";
 import { browserLocks, type Locks } from "./host/locks";
+import { holdLifeLock } from "./host/life-lock";
 import { realClock } from "./host/real-clock";
 import { createHost, type Host, type HostConfig } from "./host/worker-host";
 import type { DataEndpoint } from "../contract/protocol";
@@ -77,6 +78,7 @@ export function createServedHost(options: ServeOptions = {}): Served {
       locks,
       clock: realClock,
       warn,
+      lifeLock: holdLifeLock(locks, crypto.randomUUID(), warn),
     },
     options,
   );
