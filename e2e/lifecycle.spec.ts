@@ -4,20 +4,8 @@
 // by every one of them, which reconnect to a new worker and resume from their own cursors.
 import type { Page } from "@playwright/test";
 import { crashSharedWorker } from "./kit";
-import {
-  expect,
-  expectCursors,
-  openTab,
-  openTabs,
-  publish,
-  received,
-  stats,
-  test,
-  waitForEvents,
-  waitForLive,
-  waitForUpstream,
-  waitUntil,
-} from "./helpers";
+import { faultWhileEventsFlow } from "./flowing";
+import { expect, openTab, openTabs, stats, test, waitForLive, waitForUpstream, waitUntil } from "./helpers";
 
 test.use({ serverOptions: { faults: true, heartbeatMs: 1_000 } });
 
@@ -55,31 +43,7 @@ test("the SharedWorker crashes while events flow: every tab reconnects to a new 
 }) => {
   const tabs = await openTabs(3, context, server.url, { topics: ["crash"] });
   await Promise.all(tabs.map((p) => waitForLive(p, ["crash"])));
-  let publishing = true;
-  let published = 0;
-  const publisher = (async () => {
-    while (publishing) {
-      published += (await publish(server.url, "crash", 5)).length;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  try {
-    await waitUntil(async () => (await received(tabs[0]!, "crash")).length >= 50, { message: "events flowing" });
-    const before = (await stats(server.url)).totalStreams;
-    await crashSharedWorker(browser, { context });
-    const atCrash = published;
-    await waitUntil(async () => (await stats(server.url)).totalStreams > before, { message: "a new worker's stream" });
-    for (const p of tabs) {
-      await waitUntil(async () => (await received(p, "crash")).length >= atCrash + 50, { message: "events flowing again" });
-    }
-  } finally {
-    publishing = false;
-    await publisher;
-  }
-  for (const p of tabs) {
-    await waitForLive(p, ["crash"]);
-    expectCursors(await waitForEvents(p, "crash", published), 1, published);
-  }
+  await faultWhileEventsFlow(server.url, tabs, "crash", () => crashSharedWorker(browser, { context }));
   // The dead worker's stream must be gone too. (The reference server before its stream reaper
   // — the server-safety branch — could keep a handler stuck on a connection that died mid-write.)
   await waitForUpstream(server.url, 1, ["crash"]);

@@ -11,14 +11,14 @@ import type { ServeOptions } from "../worker/index";
 import type { Host } from "../worker/host/worker-host";
 import { ClosedError, LeaderChangedError, UnsupportedError, VersionMismatchError, reviveError } from "../contract/errors";
 import { forwardHints, type HintSources } from "./hints";
-import { leaderConnector } from "./leader";
+import { pickConnector } from "./connect";
+import type { DedicatedWorkerFactory } from "./leader-hosts";
 import { applyDelivery, createSub, guard, specFor, type Processed, type Sub, type SubscribeOptions } from "./subscription";
-import { sharedWorkerConnector, type Connector, type Control, type Link, type Role, type WorkerFactory } from "./link";
+import type { Connector, Control, Link, Role, WorkerFactory } from "./link";
 import {
   DEFAULT_NAME,
   PROTOCOL_VERSION,
   tabLockName,
-  workerName,
   type AckMessage,
   type AuthWhy,
   type BatchMessage,
@@ -32,6 +32,13 @@ export interface ClientOptions {
    * { type: "module", name })` (the form bundlers understand) or its URL. Unused in leader mode.
    */
   worker?: string | URL | WorkerFactory;
+  /**
+   * Where SharedWorker is missing, the leader tab runs the engine in a dedicated Worker made by
+   * this factory: `(name) => new Worker(new URL("./worker.ts", import.meta.url), { type: "module",
+   * name })`, the same worker file (bundlers only rewrite this literal pattern). Unneeded when
+   * `worker` is a URL. Without one, or where it cannot start, the leader runs the engine in-page.
+   */
+  dedicatedWorker?: DedicatedWorkerFactory;
   /** Tabs with the same name share one worker or one leader. Default "default". */
   name?: string;
   /** Key of persisted state (cursors, outbox). Default "anonymous". */
@@ -45,7 +52,7 @@ export interface ClientOptions {
   fallback?: "auto" | "leader" | "none";
   /** Auth headers, asked on every (re)connect and after Unauthenticated. Never persisted. */
   getAuth?: (why?: AuthWhy) => Promise<Record<string, string>>;
-  /** Host and engine config of the in-page host when this tab is the leader (fallback). */
+  /** Host and engine config of the in-page host when this tab leads the fallback without a dedicated worker. */
   serve?: ServeOptions;
 }
 
@@ -134,6 +141,9 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
   const fallback = options.fallback ?? "auto";
   if (fallback !== "auto" && fallback !== "leader" && fallback !== "none") {
     throw new TypeError("onestream: fallback must be 'auto', 'leader' or 'none'");
+  }
+  if (options.dedicatedWorker !== undefined && typeof options.dedicatedWorker !== "function") {
+    throw new TypeError("onestream: dedicatedWorker must be a function (name) => Worker");
   }
   const baseUrl = options.baseUrl ?? (globalThis as { location?: { origin?: string } }).location?.origin;
   /** This tab's identity for the host; it names the Web Lock the tab holds for its whole life. */
@@ -358,37 +368,14 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
       });
   }
 
-  function pickConnector(): Connector {
-    if (env.connector !== undefined) return env.connector;
-    if (fallback !== "leader" && hasSharedWorker) {
-      if (options.worker === undefined) throw new TypeError("onestream: createClient needs `worker` (a SharedWorker factory or URL)");
-      return sharedWorkerConnector(options.worker, workerName(name), locks!);
-    }
-    if (fallback === "none") {
-      throw new UnsupportedError("onestream: SharedWorker is not available in this browser and fallback is 'none'");
-    }
-    const BC = env.BroadcastChannel ?? (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
-    if (typeof BC !== "function") {
-      throw new UnsupportedError("onestream: neither SharedWorker nor BroadcastChannel is available in this browser");
-    }
-    // Loaded only here, so pages served by a SharedWorker never download the engine; but at
-    // once, by every tab of the fallback, so a follower taking over does not wait for the code.
-    let createHost = env.createLeaderHost;
-    if (createHost === undefined) {
-      const served = import("../worker/index");
-      served.catch(() => {}); // a failed load is reported by the takeover that needs it
-      createHost = async () => (await served).createServedHost({ ...options.serve, locks: locks! }).host;
-    }
-    return leaderConnector({ name, tabId, locks: locks!, createHost, BroadcastChannel: BC });
-  }
-
   function start(): void {
     if (locks === undefined) {
       fail(new UnsupportedError("onestream: Web Locks (navigator.locks) are not available in this browser"));
       return;
     }
     try {
-      connector = pickConnector();
+      const { worker, dedicatedWorker, serve } = options;
+      connector = env.connector ?? pickConnector({ worker, dedicatedWorker, serve, fallback, hasSharedWorker, name, tabId, locks, env });
     } catch (e) {
       fail(reviveError(e));
       return;

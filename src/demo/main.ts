@@ -29,6 +29,7 @@ function start(): void {
   const config = readConfig(location.search);
   const client = createClient({
     worker: (name: string) => new SharedWorker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
+    dedicatedWorker: (name: string) => new Worker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
     baseUrl: config.server,
     user: config.user,
     name: config.name,
