@@ -3,8 +3,11 @@
 // data channel. Both sides import this file and nothing else of each other.
 import type { Cursor, Delivery, NetworkHint, Since, Status } from "./types";
 
-/** Bumped on any incompatible change of this file. Old tabs and new workers must not mix. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change of this file. Old tabs and new workers must not mix.
+ * v2: a tab may connect again (`attempt`) and hosts name their life lock (`hostLock`).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Default client name; tabs with the same name share one worker (or one leader). */
 export const DEFAULT_NAME = "default";

@@ -2,7 +2,7 @@
 //
 //   const client = createClient({
 //     // Vite bundles only this literal pattern, so pass a factory; the client supplies `name`
-//     // (it carries the protocol version: "onestream/v1/<name>").
+//     // (it carries the protocol version: "onestream/v2/<name>").
 //     worker: (name) => new SharedWorker(new URL("./worker.ts", import.meta.url), { type: "module", name }),
 //     baseUrl: "https://api.example.com", // default: the page's origin
 //     user: "alice",                      // persisted cursors/outbox are keyed by it
