@@ -149,13 +149,15 @@ describe("client lifecycle: the shared worker dies", () => {
     const host = world.newHost();
     let made = 0;
     let serveFirst: () => void = () => {};
+    const objects: EventTarget[] = [];
     const factory = (): SharedWorker => {
       const ch = new MessageChannel();
       const serve = (): void => Comlink.expose(host.connect(() => ch.port2.close()), ch.port2);
       if (++made === 1) serveFirst = serve; // silent until we say so
       else serve();
       world.onDispose(() => ch.port2.close());
-      return { port: ch.port1, addEventListener() {} } as unknown as SharedWorker;
+      objects.push(Object.assign(new EventTarget(), { port: ch.port1 }));
+      return objects.at(-1) as unknown as SharedWorker;
     };
     const a = createClientWith(
       { baseUrl: "http://server.test" },
@@ -167,6 +169,7 @@ describe("client lifecycle: the shared worker dies", () => {
     vi.advanceTimersByTime(ANSWER_DEADLINE_MS);
     await world.until(() => a.status.state === "live", "live through the second ask");
     expect(made).toBe(2);
+    objects[0]!.dispatchEvent(new Event("error")); // the abandoned worker failing is no concern of ours
     serveFirst(); // the first connection's init arrives at last
     await world.flush();
     expect(host.tabCount()).toBe(1);
@@ -175,5 +178,6 @@ describe("client lifecycle: the shared worker dies", () => {
     await world.flush();
     expect(cursors(got)).toEqual([1, 2, 3]);
     expect(made).toBe(2);
+    expect(a.status.state).toBe("live");
   });
 });

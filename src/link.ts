@@ -106,11 +106,11 @@ export function sharedWorkerConnector(worker: string | URL | WorkerFactory, work
   }
 
   function connect(onLink: (link: Link) => void, onError: (e: Error) => void): void {
-    let answered = false;
+    /** Answered, or dropped: from then on the worker's death is the life lock's to tell. */
+    let settled = false;
     try {
       const w = typeof worker === "function" ? worker(workerName) : new SharedWorker(worker, { type: "module", name: workerName });
-      // A load failure; once the worker answered, its death is the life lock's to tell.
-      w.addEventListener("error", () => answered || onError(new Error(`onestream: the shared worker ${workerName} failed to load`)));
+      w.addEventListener("error", () => settled || onError(new Error(`onestream: the shared worker ${workerName} failed to load`)));
       const link = watchHost(portLink(w.port, "shared-worker", () => w.port.close()), locks, () => {
         const wait = Math.max(0, lastRestart + RESTART_FLOOR_MS - Date.now());
         later(() => {
@@ -123,10 +123,11 @@ export function sharedWorkerConnector(worker: string | URL | WorkerFactory, work
         ...link,
         init(req, auth) {
           const res = link.init(req, auth);
-          res.then(() => (answered = true), () => {}).finally(stopDeadline);
+          res.then(() => (settled = true), () => {}).finally(stopDeadline);
           return res;
         },
         dispose() {
+          settled = true;
           stopDeadline();
           link.dispose();
         },
