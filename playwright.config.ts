@@ -30,6 +30,8 @@ const runs = (project: string) => wanted.length === 0 || wanted.includes(project
 export default defineConfig({
   testDir: "e2e",
   testMatch: "*.spec.ts",
+  // The consumer fixtures' own specs run inside the consumer matrix (npm run test:consumers).
+  testIgnore: "consumers/**",
   fullyParallel: false,
   workers: 2,
   retries: CI ? 1 : 0,
@@ -56,6 +58,7 @@ export default defineConfig({
     },
     runs("preview") && {
       command: `npx vite build --outDir ${E2E_OUT_DIR} --emptyOutDir && npx vite preview --outDir ${E2E_OUT_DIR} --port ${PREVIEW_PORT} --strictPort`,
+      env: { ONESTREAM_E2E: "1" }, // the build includes the foreign-protocol test page (vite.config.ts)
       url: `http://127.0.0.1:${PREVIEW_PORT}/`,
       reuseExistingServer: !CI,
       timeout: 120_000,

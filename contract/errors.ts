@@ -26,6 +26,11 @@ export class DeniedError extends Error {
   }
 }
 
+/** reset() (logout) ended this subscription; subscribe again to start over from now. */
+export class EndedError extends Error {
+  override name = "EndedError";
+}
+
 /** The tab and the worker speak different protocol versions (a deploy left an old tab or worker). */
 export class VersionMismatchError extends Error {
   override name = "VersionMismatchError";
@@ -48,6 +53,7 @@ export class LeaderChangedError extends Error {
 
 const byName: Record<string, new (message: string) => Error> = {
   ClosedError,
+  EndedError,
   VersionMismatchError,
   UnsupportedError,
   LeaderChangedError,

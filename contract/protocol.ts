@@ -97,6 +97,8 @@ export interface ControlApi {
   resync(ackedSeq: number): Promise<void>;
   /** `key`: the tab's idempotency key, the same on a retry after its leader changed. */
   publish(topic: string, payload: Uint8Array, key: string): Promise<{ cursor: Cursor | undefined }>;
+  /** Resolves once the publish with `key` is committed to durable storage (the outbox). */
+  durable(key: string): Promise<void>;
   hint(h: NetworkHint): Promise<void>;
   /** Logout: wipes this user's cursors and outbox. */
   reset(): Promise<void>;

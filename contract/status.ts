@@ -9,6 +9,7 @@ export function sameStatus(a: Status, b: Status): boolean {
     a.serverEpoch === b.serverEpoch &&
     a.lastError?.code === b.lastError?.code &&
     a.lastError?.message === b.lastError?.message &&
+    a.lastError?.at === b.lastError?.at &&
     a.nextAttemptAt === b.nextAttemptAt &&
     sameList(a.liveTopics, b.liveTopics) &&
     sameList(a.topics, b.topics)

@@ -42,7 +42,9 @@ export type Delivery<C extends Cursor = Cursor> =
    * were added beside a healthy stream: they left the stream, the rest keeps running. The
    * subscriber gets nothing more for them; subscribing again retries.
    */
-  | { kind: "denied"; topics: string[]; error: ErrorInfo };
+  | { kind: "denied"; topics: string[]; error: ErrorInfo }
+  /** The subscription is over: reset() (logout) ended every subscription of the user. */
+  | { kind: "ended"; reason: "reset" };
 
 /** Where a subscription starts: live from now, from the stored cursors, or after these cursors. */
 export type Since<C extends Cursor = Cursor> = "now" | "stored" | Record<string, C>;
@@ -57,9 +59,11 @@ export type State =
   | "failed";
 
 export interface ErrorInfo {
-  /** Connect code name, e.g. "unavailable", "permission_denied", or "stale". */
+  /** Connect code name, e.g. "unavailable", "permission_denied", "stale", or http_<status>. */
   code: string;
   message: string;
+  /** Wall-clock ms when it happened (status errors carry it). */
+  at?: number;
 }
 
 export interface Status {

@@ -34,6 +34,9 @@ export interface TabOptions {
   noSharedWorker?: boolean;
   /** Removes window.Worker too: the fallback's leader must run the engine in its page. */
   noDedicatedWorker?: boolean;
+  /** Another page that records like the demo (default "/"), and what else its query says. */
+  page?: string;
+  query?: Record<string, string>;
 }
 
 export function tabUrl(serverUrl: string, opts: TabOptions = {}): string {
@@ -42,7 +45,8 @@ export function tabUrl(serverUrl: string, opts: TabOptions = {}): string {
   if (opts.user) q.set("user", opts.user);
   if (opts.fallback) q.set("fallback", opts.fallback);
   if (opts.token) q.set("token", opts.token);
-  return `/?${q}`;
+  for (const [k, v] of Object.entries(opts.query ?? {})) q.set(k, v);
+  return `${opts.page ?? "/"}?${q}`;
 }
 
 /** Opens a demo tab on `serverUrl` and waits until its client exists and its topics are joined. */

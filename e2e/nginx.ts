@@ -75,7 +75,8 @@ http {
     await waitUntil(
       async () => {
         if (exited !== undefined) throw new Error(`nginx exited (${exited}): ${stderr}`);
-        return fetch(`${url}/admin/stats`).then((r) => r.ok, () => false);
+        // Any answer relayed from the server (its 404 for "/") means nginx is up and proxying.
+        return fetch(`${url}/`).then((r) => r.status !== 502 && r.status !== 504, () => false);
       },
       { timeoutMs: 10_000, message: "nginx to answer" },
     );

@@ -1,6 +1,6 @@
 // Flag parsing for the CLI: strict, with the CLI's own port default.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CLI_PORT, parseCliArgs, UsageError } from "./args";
+import { ADMIN_TOKEN_ENV, DEFAULT_CLI_PORT, parseCliArgs, UsageError } from "./args";
 import { parseTokenTable } from "./auth";
 
 describe("parseCliArgs", () => {
@@ -19,11 +19,36 @@ describe("parseCliArgs", () => {
       maxPayloadBytes: 100,
       maxTopicsPerSubscribe: 3,
     });
-    expect(opts !== "help" && opts.auth?.("Bearer t")).toEqual({ allowedPrefixes: ["a", "b"] });
+    expect(opts !== "help" && opts.auth?.("Bearer t")).toMatchObject({ allowedPrefixes: ["a", "b"] });
+  });
+
+  it("maps the admin, idempotency and connection flags", () => {
+    const opts = parseCliArgs([
+      "--admin", "--admin-token", "t".repeat(16), "--admin-remote", "--keys-per-principal", "500", "--key-ttl-ms", "60000",
+      "--max-buffered-bytes", "1048576", "--headers-timeout-ms", "5000", "--idle-timeout-ms", "20000", "--max-connections", "100",
+    ]);
+    expect(opts).toMatchObject({
+      admin: true,
+      faults: false,
+      adminToken: "t".repeat(16),
+      adminRemote: true,
+      idempotency: { maxKeysPerPrincipal: 500, maxAgeMs: 60_000 },
+      maxBufferedBytes: 1_048_576,
+      headersTimeoutMs: 5000,
+      idleTimeoutMs: 20_000,
+      maxConnections: 100,
+    });
+  });
+
+  it(`reads the admin token from ${ADMIN_TOKEN_ENV} when the flag is absent`, () => {
+    expect(parseCliArgs(["--admin"], { [ADMIN_TOKEN_ENV]: "from-the-environment" })).toMatchObject({ adminToken: "from-the-environment" });
+    expect(parseCliArgs(["--admin", "--admin-token", "from-the-flag-wins"], { [ADMIN_TOKEN_ENV]: "env" })).toMatchObject({ adminToken: "from-the-flag-wins" });
+    expect(parseCliArgs(["--faults"], { [ADMIN_TOKEN_ENV]: "" })).toMatchObject({ adminToken: undefined });
+    expect(parseCliArgs([], { [ADMIN_TOKEN_ENV]: "exported-for-another-server" })).toMatchObject({ adminToken: undefined });
   });
 
   it("defaults the port to 8080 and leaves the rest to the server", () => {
-    expect(parseCliArgs([])).toMatchObject({ port: DEFAULT_CLI_PORT, faults: false, heartbeatMs: undefined });
+    expect(parseCliArgs([])).toMatchObject({ port: DEFAULT_CLI_PORT, admin: false, faults: false, adminRemote: false, heartbeatMs: undefined });
     expect(parseCliArgs(["--help"])).toBe("help");
   });
 
@@ -37,6 +62,9 @@ describe("parseCliArgs", () => {
     [["stray"]],
     [["--auth-tokens", "=x"]],
     [["--auth-tokens", ";"]],
+    [["--max-connections", "-5"]],
+    [["--idle-timeout-ms", "1e3"]],
+    [["--admin", "yes"]],
   ])("rejects %j", (argv) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
   });

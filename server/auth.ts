@@ -1,35 +1,67 @@
 // Who may touch which topics. The server asks a policy with the raw `authorization` header and
-// gets back the topic prefixes the caller may subscribe to and publish on. The demo allows
-// everything; tokenPolicy is the small fixed-table policy that tests and the CLI use.
+// gets back who the caller is (a principal id: idempotency keys are scoped by it, so one caller
+// can neither read nor evict another's) and the topic prefixes the caller may subscribe to and
+// publish on. A prefix matches at a segment boundary: "a" grants "a" and "a/…", never "ab/…".
+// The demo allows everything; tokenPolicy is the small fixed-table policy tests and the CLI use.
 import { Code, ConnectError } from "@connectrpc/connect";
+import { createHash } from "node:crypto";
 
-export type AuthPolicy = (authorization: string | undefined) => { allowedPrefixes: string[] } | "unauthenticated";
+export interface Grant {
+  /** Stable id of the caller. Stored next to its idempotency keys: never the raw token. */
+  principal: string;
+  /** Topic prefixes the caller may use; "" grants every topic. */
+  allowedPrefixes: string[];
+}
 
-/** Every caller may use every topic (the empty prefix matches all). */
-export const allowAll: AuthPolicy = () => ({ allowedPrefixes: [""] });
+export type AuthPolicy = (authorization: string | undefined) => Grant | "unauthenticated";
 
-/** "Bearer <token>" → that token's prefixes; a missing or unknown token is unauthenticated. */
+/** The one principal of a server without auth: every caller is the same anonymous caller. */
+export const ANONYMOUS_PRINCIPAL = "anonymous";
+
+/** Every caller may use every topic (the empty prefix matches all), as one anonymous principal. */
+export const allowAll: AuthPolicy = () => ({ principal: ANONYMOUS_PRINCIPAL, allowedPrefixes: [""] });
+
+/**
+ * "Bearer <token>" → that token's prefixes; a missing or unknown token is unauthenticated. The
+ * principal is "token:" + the first 16 hex digits of the token's SHA-256, so the id is stable
+ * across restarts and never reveals the token.
+ */
 export function tokenPolicy(tokens: Record<string, string[]>): AuthPolicy {
-  const table = new Map(Object.entries(tokens).map(([token, prefixes]) => [token, [...prefixes]] as const));
+  const table = new Map(
+    Object.entries(tokens).map(([token, prefixes]) => [token, { principal: principalOf(token), allowedPrefixes: [...prefixes] }] as const),
+  );
   return (authorization) => {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "");
-    const prefixes = match ? table.get(match[1]!) : undefined;
-    return prefixes ? { allowedPrefixes: [...prefixes] } : "unauthenticated";
+    const grant = match ? table.get(match[1]!) : undefined;
+    return grant ? { principal: grant.principal, allowedPrefixes: [...grant.allowedPrefixes] } : "unauthenticated";
   };
 }
 
-/** Runs the policy on a call's header: the allowed prefixes, or Unauthenticated thrown. */
-export function authenticate(policy: AuthPolicy, authorization: string | undefined): string[] {
+function principalOf(token: string): string {
+  return `token:${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
+}
+
+/** Runs the policy on a call's header: the grant, or Unauthenticated thrown. */
+export function authenticate(policy: AuthPolicy, authorization: string | undefined): Grant {
   const grant = policy(authorization);
   if (grant === "unauthenticated") {
     throw new ConnectError(authorization ? "unknown or malformed token" : "missing authorization", Code.Unauthenticated);
   }
-  return grant.allowedPrefixes;
+  if (typeof grant.principal !== "string" || grant.principal === "") {
+    throw new ConnectError("the auth policy returned no principal", Code.Internal);
+  }
+  return grant;
 }
 
-/** Throws PermissionDenied naming the first topic outside `allowedPrefixes`. */
+/** Whether `prefix` grants `topic`: the whole topic, or its start up to a "/" boundary. */
+export function prefixGrants(prefix: string, topic: string): boolean {
+  if (prefix === "" || topic === prefix) return true;
+  return topic.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`);
+}
+
+/** Throws PermissionDenied naming the first topic no prefix of `allowedPrefixes` grants. */
 export function permit(allowedPrefixes: readonly string[], topics: readonly string[]): void {
-  const denied = topics.find((topic) => !allowedPrefixes.some((prefix) => topic.startsWith(prefix)));
+  const denied = topics.find((topic) => !allowedPrefixes.some((prefix) => prefixGrants(prefix, topic)));
   if (denied !== undefined) {
     throw new ConnectError(`topic "${denied}" is not allowed for this token`, Code.PermissionDenied);
   }

@@ -1,5 +1,6 @@
 // `npm run server -- [flags]`: the reference server as a process. Prints exactly
-// "onestream server listening on <url>" once it accepts connections (tests wait for that line),
+// "onestream server listening on <url>" once it accepts connections (tests wait for that line;
+// with --admin or --faults a line before it says the admin endpoints are on, and for whom),
 // exits 2 on bad flags, and closes gracefully on SIGINT/SIGTERM (a second signal exits at once).
 import { parseCliArgs, USAGE, UsageError } from "./args";
 import { startServer } from "./server";
@@ -7,7 +8,7 @@ import { startServer } from "./server";
 async function main(): Promise<void> {
   let opts;
   try {
-    opts = parseCliArgs(process.argv.slice(2));
+    opts = parseCliArgs(process.argv.slice(2), process.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`onestream server: ${err.message}\n${USAGE}`);
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
     // Out-of-range option values (RangeError) are usage errors too; a busy port is not.
     console.error(`onestream server: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(err instanceof RangeError ? 2 : 1);
+  }
+  if (opts.admin || opts.faults) {
+    const who = opts.adminRemote ? "any caller with the admin token" : `loopback callers${opts.adminToken ? " with the admin token" : ""}`;
+    console.log(`onestream server: admin endpoints${opts.faults ? " and faults" : ""} on ${server.url}/admin/ for ${who}`);
   }
   console.log(`onestream server listening on ${server.url}`);
   let stopping = false;

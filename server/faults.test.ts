@@ -114,7 +114,7 @@ describe("faults", () => {
       expect(status).toBe(400);
       expect(json.error).toMatch(/\w/);
     }
-    const bad = await fetch(`${server.url}/admin/fault`, { method: "POST", body: "{not json" });
+    const bad = await fetch(`${server.url}/admin/fault`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
     expect(bad.status).toBe(400);
     const plain = await startServer({ port: 0 });
     servers.push(plain);

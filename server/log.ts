@@ -1,17 +1,25 @@
 // The event log behind the server: per topic, cursor-numbered from 1 in each epoch, bounded by
-// retention. `TopicLog` is the storage seam (a Redis Streams backend could serve several nodes
-// behind it: that is why reads and writes are async and idempotency lives here, atomic with the
-// append); `createMemoryLog` is the in-memory default. A log outlives a server: hand the same
-// object to a second `startServer` to simulate a restart that kept its data.
+// retention. `TopicLog` is the storage seam: a shared backend (Redis Streams) can serve several
+// nodes behind it, which is why reads and writes are async, why the idempotency check lives in
+// `append` (atomic with the write: a check outside it could lose an event between the two steps),
+// and why retention is the backend's own business (the memory log prunes on append and on its own
+// timer; the server never asks). `createMemoryLog` is the in-memory default. A log outlives a
+// server: hand the same object to a second `startServer` to simulate a restart that kept its data.
 import { create } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "../proto/gen/onestream/v1/stream_pb";
-import { BoundedKeys } from "./keys";
+import { ScopedKeys } from "./keys";
 import { knob } from "./knobs";
 
 export interface AppendResult {
   event: Event;
   /** The idempotency key was seen before: `event` is the first append, nothing was written. */
   duplicate: boolean;
+}
+
+/** A publish's idempotency scope: a retry is a duplicate only when all three match. */
+export interface IdempotencyKey {
+  principal: string;
+  key: string;
 }
 
 export interface TopicBounds {
@@ -21,11 +29,28 @@ export interface TopicBounds {
   earliest: bigint;
 }
 
+/** What a log holds right now (a local view), for /admin/stats. */
+export interface LogUsage {
+  /** Which backend: "memory" for createMemoryLog. */
+  kind: string;
+  /** Topics with state (a head) in this epoch. */
+  topics: number;
+  /** Topics with at least one append listener. */
+  listenedTopics: number;
+  retainedEvents: number;
+  /** Sum of the retained payloads' sizes. */
+  retainedBytes: number;
+  idempotencyKeys: number;
+}
+
 export interface TopicLog {
   /** Changes on reset(): cursors from another epoch are meaningless. */
   epoch(): string;
-  /** Appends one event. With a key seen before, returns the first event and writes nothing. */
-  append(topic: string, payload: Uint8Array, idempotencyKey?: string): Promise<AppendResult>;
+  /**
+   * Appends one event. With a key seen before for the same principal and topic, returns the
+   * first event and writes nothing; the check and the write are one atomic step.
+   */
+  append(topic: string, payload: Uint8Array, idempotency?: IdempotencyKey): Promise<AppendResult>;
   /** Up to `limit` retained events of `topic` with cursor > `after`, in cursor order. */
   read(topic: string, after: bigint, limit: number): Promise<Event[]>;
   bounds(topic: string): Promise<TopicBounds>;
@@ -35,6 +60,9 @@ export interface TopicLog {
   subscribe(topics: readonly string[], onAppend: (event: Event) => void): () => void;
   /** Forgets every event and key and starts a new epoch: a server that lost its data. */
   reset(): Promise<void>;
+  usage(): LogUsage;
+  /** Stops the backend's timers (and connections); the log must not be used afterwards. */
+  close(): Promise<void>;
 }
 
 /** Events kept per topic by default. */
@@ -45,31 +73,53 @@ export const MAX_RETENTION_EVENTS = 10_000_000;
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Ceiling on retention age: 30 days. */
 export const MAX_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-/** Idempotency keys remembered (the oldest is forgotten first). */
-export const DEFAULT_MAX_KEYS = 100_000;
-/** Ceiling on remembered idempotency keys. */
-export const MAX_KEYS = 10_000_000;
+/** Idempotency keys remembered per principal (its oldest is forgotten first). */
+export const DEFAULT_KEYS_PER_PRINCIPAL = 10_000;
+/** Ceiling on keys per principal. */
+export const MAX_KEYS_PER_PRINCIPAL = 1_000_000;
+/** Age after which an idempotency key is forgotten by default: one day. */
+export const DEFAULT_KEY_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+/** Ceiling on key age: 30 days. */
+export const MAX_KEY_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
+/** Longest pause between two sweeps of expired events and keys. */
+export const MAX_SWEEP_INTERVAL_MS = 60_000;
+/** Shortest pause between two sweeps (a tiny retention age must not spin the timer). */
+const MIN_SWEEP_INTERVAL_MS = 10;
+
+/** Runs `fn` every `ms` until the returned stop function is called. */
+export type Every = (ms: number, fn: () => void) => () => void;
 
 export interface MemoryLogOptions {
   maxEvents?: number;
   maxAgeMs?: number;
-  maxKeys?: number;
-  /** Wall clock for published_at and age-based retention; injectable for tests. */
+  /** Idempotency keys remembered per principal. */
+  maxKeysPerPrincipal?: number;
+  /** Age after which an idempotency key is forgotten. */
+  keyMaxAgeMs?: number;
+  /** Wall clock for published_at, retention and key age; injectable for tests. */
   now?: () => number;
+  /** The sweep timer; an unref'd setInterval by default, injectable for tests. */
+  every?: Every;
   /** Epoch id factory; random by default. */
   newEpoch?: () => string;
 }
 
 interface TopicState {
   head: bigint;
-  /** Retained events live at events[start..]; the prefix is dropped lazily, in chunks. */
-  events: Event[];
+  /** Retained events live at events[start..]; dropped slots are cleared at once (their payloads
+   *  are freed) and the array is compacted only once its empty prefix is large. */
+  events: (Event | undefined)[];
   start: number;
-  listeners: Set<(event: Event) => void>;
 }
 
-// Compacting the retained array only once its dropped prefix is large keeps pruning O(1) amortized.
+// Compacting the array only once its empty prefix is large keeps pruning O(1) amortized.
 const COMPACT_AFTER = 1024;
+
+const unrefInterval: Every = (ms, fn) => {
+  const timer = setInterval(fn, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
 
 export function createMemoryLog(opts: MemoryLogOptions = {}): TopicLog {
   const warnings: string[] = [];
@@ -77,33 +127,45 @@ export function createMemoryLog(opts: MemoryLogOptions = {}): TopicLog {
     { fallback: DEFAULT_RETENTION_EVENTS, min: 1, max: MAX_RETENTION_EVENTS }, warnings);
   const maxAgeMs = knob("retention.maxAgeMs", opts.maxAgeMs,
     { fallback: DEFAULT_RETENTION_MS, min: 1, max: MAX_RETENTION_MS }, warnings);
-  const maxKeys = knob("maxKeys", opts.maxKeys, { fallback: DEFAULT_MAX_KEYS, min: 1, max: MAX_KEYS }, warnings);
+  const maxKeysPerPrincipal = knob("idempotency.maxKeysPerPrincipal", opts.maxKeysPerPrincipal,
+    { fallback: DEFAULT_KEYS_PER_PRINCIPAL, min: 1, max: MAX_KEYS_PER_PRINCIPAL }, warnings);
+  const keyMaxAgeMs = knob("idempotency.maxAgeMs", opts.keyMaxAgeMs,
+    { fallback: DEFAULT_KEY_MAX_AGE_MS, min: 1, max: MAX_KEY_MAX_AGE_MS }, warnings);
   for (const warning of warnings) console.warn(`onestream log: ${warning}`);
   const now = opts.now ?? Date.now;
   const newEpoch = opts.newEpoch ?? (() => crypto.randomUUID());
 
   let epoch = newEpoch();
   let topics = new Map<string, TopicState>();
-  const keys = new BoundedKeys(maxKeys);
+  /** Topics that retain at least one event: the only ones the sweep visits. */
+  let retaining = new Set<string>();
+  const totals = { events: 0, bytes: 0 };
+  // Kept apart from the topics' state: a topic nobody published to and nobody listens to
+  // leaves nothing behind.
+  const listeners = new Map<string, Set<(event: Event) => void>>();
+  const keys = new ScopedKeys({ maxPerPrincipal: maxKeysPerPrincipal, maxAgeMs: keyMaxAgeMs, now });
 
-  function state(topic: string): TopicState {
-    let s = topics.get(topic);
-    if (!s) {
-      s = { head: 0n, events: [], start: 0, listeners: new Set() };
-      topics.set(topic, s);
-    }
-    return s;
+  function dropFirst(s: TopicState): void {
+    const first = s.events[s.start]!;
+    s.events[s.start] = undefined;
+    s.start++;
+    totals.events--;
+    totals.bytes -= first.payload.length;
   }
 
-  function prune(s: TopicState): void {
+  function prune(topic: string, s: TopicState): void {
     const oldest = now() - maxAgeMs;
     while (s.start < s.events.length) {
       const first = s.events[s.start]!;
       const tooMany = s.events.length - s.start > maxEvents;
       if (!tooMany && Number(first.publishedAtMs) >= oldest) break;
-      s.start++;
+      dropFirst(s);
     }
-    if (s.start >= COMPACT_AFTER && s.start * 2 >= s.events.length) {
+    if (s.start === s.events.length) {
+      s.events = [];
+      s.start = 0;
+      retaining.delete(topic);
+    } else if (s.start >= COMPACT_AFTER && s.start * 2 >= s.events.length) {
       s.events = s.events.slice(s.start);
       s.start = 0;
     }
@@ -114,70 +176,107 @@ export function createMemoryLog(opts: MemoryLogOptions = {}): TopicLog {
     return first ? first.cursor : s.head + 1n;
   }
 
+  /** The event a remembered key points at, or a stand-in with its cursor once it expired. */
+  function firstEvent(topic: string, cursor: bigint): Event {
+    const s = topics.get(topic);
+    const kept = s && cursor >= earliest(s) ? s.events[s.start + Number(cursor - earliest(s))] : undefined;
+    // An expired first event still answers with its cursor, which is all Publish returns.
+    return kept ?? create(EventSchema, { topic, cursor });
+  }
+
+  const sweepEvery = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(MIN_SWEEP_INTERVAL_MS, Math.floor(Math.min(maxAgeMs, keyMaxAgeMs) / 4)));
+  const stopSweeping = (opts.every ?? unrefInterval)(sweepEvery, () => {
+    for (const topic of retaining) prune(topic, topics.get(topic)!);
+    keys.sweep();
+  });
+
   return {
     epoch: () => epoch,
 
-    async append(topic, payload, idempotencyKey) {
-      if (idempotencyKey) {
-        const seen = keys.get(idempotencyKey);
-        if (seen) {
-          const s = topics.get(seen.topic);
-          const kept = s && seen.cursor >= earliest(s) ? s.events[s.start + Number(seen.cursor - earliest(s))] : undefined;
-          // An expired first event still answers with its cursor, which is all Publish returns.
-          const event = kept ?? create(EventSchema, { topic: seen.topic, cursor: seen.cursor });
-          return { event, duplicate: true };
-        }
+    async append(topic, payload, idempotency) {
+      if (idempotency) {
+        const seen = keys.get(idempotency.principal, topic, idempotency.key);
+        if (seen) return { event: firstEvent(topic, seen.cursor), duplicate: true };
       }
-      const s = state(topic);
+      let s = topics.get(topic);
+      if (!s) {
+        s = { head: 0n, events: [], start: 0 };
+        topics.set(topic, s);
+      }
       s.head += 1n;
       const event = create(EventSchema, { topic, cursor: s.head, payload, publishedAtMs: BigInt(now()) });
       s.events.push(event);
-      prune(s);
-      if (idempotencyKey) keys.remember(idempotencyKey, { topic, cursor: event.cursor });
-      for (const listener of s.listeners) listener(event);
+      retaining.add(topic);
+      totals.events++;
+      totals.bytes += payload.length;
+      prune(topic, s);
+      if (idempotency) keys.remember(idempotency.principal, topic, idempotency.key, event.cursor);
+      for (const listener of listeners.get(topic) ?? []) listener(event);
       return { event, duplicate: false };
     },
 
     async read(topic, after, limit) {
       const s = topics.get(topic);
       if (!s || limit <= 0) return [];
-      prune(s);
+      prune(topic, s);
       const first = earliest(s);
       const from = after < first ? 0 : Number(after + 1n - first);
       const begin = s.start + from;
-      return s.events.slice(begin, begin + limit);
+      return s.events.slice(begin, begin + limit) as Event[];
     },
 
     async bounds(topic) {
       const s = topics.get(topic);
       if (!s) return { head: 0n, earliest: 1n };
-      prune(s);
+      prune(topic, s);
       return { head: s.head, earliest: earliest(s) };
     },
 
     heads() {
       const heads = new Map<string, bigint>();
-      for (const [topic, s] of topics) if (s.head > 0n) heads.set(topic, s.head);
+      for (const [topic, s] of topics) heads.set(topic, s.head);
       return heads;
     },
 
     subscribe(names, onAppend) {
-      const subscribed = names.map((topic) => state(topic));
-      for (const s of subscribed) s.listeners.add(onAppend);
+      const unique = [...new Set(names)];
+      for (const topic of unique) {
+        let set = listeners.get(topic);
+        if (!set) {
+          set = new Set();
+          listeners.set(topic, set);
+        }
+        set.add(onAppend);
+      }
       return () => {
-        for (const s of subscribed) s.listeners.delete(onAppend);
+        for (const topic of unique) {
+          const set = listeners.get(topic);
+          if (set?.delete(onAppend) && set.size === 0) listeners.delete(topic);
+        }
       };
     },
 
     async reset() {
       epoch = newEpoch();
       keys.clear();
-      // Subscribers of the old epoch stay attached to their topics' fresh state.
-      const next = new Map<string, TopicState>();
-      for (const [topic, s] of topics) {
-        if (s.listeners.size > 0) next.set(topic, { head: 0n, events: [], start: 0, listeners: s.listeners });
-      }
-      topics = next;
+      // Listeners stay: they belong to topic names, which outlive the epoch.
+      topics = new Map();
+      retaining = new Set();
+      totals.events = 0;
+      totals.bytes = 0;
+    },
+
+    usage: () => ({
+      kind: "memory",
+      topics: topics.size,
+      listenedTopics: listeners.size,
+      retainedEvents: totals.events,
+      retainedBytes: totals.bytes,
+      idempotencyKeys: keys.size,
+    }),
+
+    async close() {
+      stopSweeping();
     },
   };
 }

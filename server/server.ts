@@ -1,28 +1,31 @@
 // The reference server: StreamService over gRPC-Web and Connect on HTTP/1.1, with CORS for pages
-// on other origins, the /admin JSON endpoints, and a graceful close that ends open streams with
-// Unavailable (the status a client treats as "reconnect", unlike a cut connection's Unknown).
+// on other origins (RPC paths only), the /admin JSON endpoints when asked for, connection hygiene
+// (timeouts for connections that carry no stream, an optional cap), and a graceful close that
+// ends open streams with Unavailable (the status a client treats as "reconnect", unlike a cut
+// connection's Unknown).
 import { Code, cors, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MAX_TOPIC_BYTES } from "../contract/topic";
-import { adminStats, handleAdmin, type AdminDeps, type AdminStats } from "./admin";
+import { StreamService } from "../proto/gen/onestream/v1/stream_pb";
+import { adminStats, handleAdmin, isAdminPath, type AdminDeps, type AdminStats } from "./admin";
 import { FaultState } from "./faults";
-import { resolveOptions, type ServerOptions } from "./options";
-import { rawExchangeKey, serviceRoutes, type ServiceDeps } from "./service";
+import { DEFAULT_HEARTBEAT_MS, resolveOptions, type ServerOptions } from "./options";
+import { MAX_BATCH_BYTES, rawExchangeKey, serviceRoutes, type ServiceDeps } from "./service";
 import { StreamRegistry } from "./streams";
 
 export type { ServerOptions } from "./options";
 export type { AdminStats } from "./admin";
-export type { AuthPolicy } from "./auth";
-export { allowAll, tokenPolicy } from "./auth";
+export type { AuthPolicy, Grant } from "./auth";
+export { allowAll, ANONYMOUS_PRINCIPAL, tokenPolicy } from "./auth";
 export { createMemoryLog, type TopicLog } from "./log";
 
 export interface RunningServer {
   /** "http://127.0.0.1:PORT" */
   url: string;
   port: number;
-  /** The same object as GET /admin/stats. */
+  /** The same object as GET /admin/stats (available in code even when admin is off). */
   stats(): AdminStats;
   /** Graceful: open streams end with Unavailable, then the server closes. Idempotent. */
   close(): Promise<void>;
@@ -36,6 +39,10 @@ const CLOSE_GRACE_MS = 2000;
 const REQUEST_OVERHEAD_BYTES = 64 * 1024;
 /** Room for the cursor, epoch and framing of one TopicRequest in a Subscribe message. */
 const TOPIC_REQUEST_OVERHEAD_BYTES = 128;
+/** Node checks headers and request timeouts at this interval, at most (its default is 30 s). */
+const MAX_TIMEOUT_CHECK_MS = 1000;
+/** The RPC paths: the only ones that answer CORS. */
+const RPC_PATH_PREFIX = `/${StreamService.typeName}/`;
 
 const ALLOWED_HEADERS = [...cors.allowedHeaders, "Authorization"].join(", ");
 const EXPOSED_HEADERS = cors.exposedHeaders.join(", ");
@@ -51,26 +58,27 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const faults = new FaultState();
   const counters = { publishes: 0 };
   const serviceDeps: ServiceDeps = { config, log, faults, streams, counters, closing: () => closing };
+  let connections = 0;
   const adminDeps: AdminDeps = {
+    config: config.admin,
     log,
     streams,
     faults,
-    faultsEnabled: config.faults,
     maxPayloadBytes: config.maxPayloadBytes,
     counters,
+    connections: () => connections,
   };
 
-  // The adapter only sees the request; faults need the response too.
+  // The adapter only sees the request; faults and pacing need the response too.
   const responses = new WeakMap<IncomingMessage, ServerResponse>();
+  const maxTopicsBytes = config.maxTopicsPerSubscribe * (MAX_TOPIC_BYTES + TOPIC_REQUEST_OVERHEAD_BYTES);
   const rpc = connectNodeAdapter({
     routes: serviceRoutes(serviceDeps),
     grpcWeb: true,
     connect: true,
     grpc: false,
     // Bigger requests are refused by connect itself (ResourceExhausted) before being buffered.
-    readMaxBytes:
-      Math.max(config.maxPayloadBytes, config.maxTopicsPerSubscribe * (MAX_TOPIC_BYTES + TOPIC_REQUEST_OVERHEAD_BYTES)) +
-      REQUEST_OVERHEAD_BYTES,
+    readMaxBytes: Math.max(config.maxPayloadBytes, maxTopicsBytes) + REQUEST_OVERHEAD_BYTES,
     contextValues: (req) => {
       const values = createContextValues();
       const res = responses.get(req as IncomingMessage);
@@ -80,25 +88,53 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   });
 
   const inFlight = new Set<ServerResponse>();
-  const server = createServer((req, res) => {
-    inFlight.add(res);
-    res.once("close", () => inFlight.delete(res));
-    setCorsHeaders(req, res);
-    if (req.method === "OPTIONS") {
-      res.writeHead(204, {
-        "access-control-allow-methods": "GET, POST, OPTIONS",
-        "access-control-allow-headers": ALLOWED_HEADERS,
-        "access-control-max-age": String(PREFLIGHT_MAX_AGE_S),
-      });
-      res.end();
-      return;
-    }
-    if (handleAdmin(adminDeps, req, res)) return;
-    responses.set(req, res);
-    // Stops nginx from buffering a stream (set on every RPC: harmless on unary responses).
-    res.setHeader("x-accel-buffering", "no");
-    rpc(req, res);
+  const server = createServer(
+    {
+      // A write must never report a full buffer: a stream queues at most maxBufferedBytes plus one
+      // frame, and paces itself (streams.ts), so connect-node never waits for a 'drain' that a
+      // vanished client would never send.
+      highWaterMark: config.maxBufferedBytes + MAX_BATCH_BYTES + config.maxPayloadBytes + maxTopicsBytes + REQUEST_OVERHEAD_BYTES,
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: Math.max(config.headersTimeoutMs, 300_000),
+      connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, config.headersTimeoutMs),
+    },
+    (req, res) => {
+      inFlight.add(res);
+      res.once("close", () => inFlight.delete(res));
+      const path = (req.url ?? "").split("?", 1)[0]!;
+      if (isAdminPath(path)) {
+        if (!handleAdmin(adminDeps, path, req, res)) notFound(res);
+        return;
+      }
+      if (path.startsWith(RPC_PATH_PREFIX)) {
+        setCorsHeaders(req, res);
+        if (req.method === "OPTIONS") {
+          res.writeHead(204, {
+            "access-control-allow-methods": "POST, OPTIONS",
+            "access-control-allow-headers": ALLOWED_HEADERS,
+            "access-control-max-age": String(PREFLIGHT_MAX_AGE_S),
+          });
+          res.end();
+          return;
+        }
+      }
+      responses.set(req, res);
+      // Stops nginx from buffering a stream (set on every RPC: harmless on unary responses).
+      res.setHeader("x-accel-buffering", "no");
+      rpc(req, res);
+    },
+  );
+  // A connection that carries no stream and is silent this long is closed (a stream turns its
+  // socket's timeout off); Node's headersTimeout alone never fires for a connection that sent nothing.
+  server.timeout = config.idleTimeoutMs;
+  if (config.maxConnections > 0) server.maxConnections = config.maxConnections;
+  server.on("connection", (socket) => {
+    connections++;
+    socket.once("close", () => connections--);
   });
+  // Backstop for streams whose client vanished without the abort reaching their handler.
+  const reaper = setInterval(() => streams.reapGone(), config.heartbeatMs || DEFAULT_HEARTBEAT_MS);
+  reaper.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -106,6 +142,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       server.off("error", reject);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    clearInterval(reaper);
+    if (config.ownsLog) await log.close();
+    throw err;
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -113,12 +153,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let closed: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing = true;
+    clearInterval(reaper);
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     streams.endAll("server is shutting down", Code.Unavailable);
     const grace = new Promise<void>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref());
     await Promise.race([Promise.all([streams.whenDrained(), responsesDone(inFlight)]), grace]);
     server.closeAllConnections();
     await serverClosed;
+    if (config.ownsLog) await log.close();
   }
 
   return {
@@ -127,6 +169,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     stats: () => adminStats(adminDeps),
     close: () => (closed ??= close()),
   };
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { "content-type": "application/json", "cache-control": "no-store" });
+  res.end(JSON.stringify({ ok: false, error: "not found" }));
 }
 
 function setCorsHeaders(req: IncomingMessage, res: ServerResponse): void {

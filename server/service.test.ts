@@ -5,13 +5,13 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { ResetReason, StreamService } from "../proto/gen/onestream/v1/stream_pb";
 import { startServer, type RunningServer, type ServerOptions } from "./server";
-import { publishN, Recorder, streamClient } from "./test-client";
+import { adminPost, publishN, Recorder, streamClient } from "./test-client";
 
 const servers: RunningServer[] = [];
 const recorders: Recorder[] = [];
 
 async function serve(opts: ServerOptions = {}) {
-  const server = await startServer({ port: 0, ...opts });
+  const server = await startServer({ port: 0, admin: true, ...opts });
   servers.push(server);
   return { server, client: streamClient(server.url) };
 }
@@ -117,11 +117,13 @@ describe("subscribe", () => {
     await r.until((f) => f.filter((x) => x.frame.case === "heartbeat").length >= 5);
     const hello = r.frames[0]!.frame;
     expect(hello.case === "hello" && hello.value.heartbeatMs).toBe(50);
-    const gaps = r.frames.slice(1).map((f, i) => f.at - r.frames[i]!.at);
-    for (const gap of gaps.slice(1)) {
-      expect(gap).toBeGreaterThan(35);
-      expect(gap).toBeLessThan(200);
-    }
+    // Receipt times jitter on a loaded machine (a late frame makes the next gap look short), so
+    // the spacing is checked on average, with a generous ceiling per gap.
+    const gaps = r.frames.slice(1).map((f, i) => f.at - r.frames[i]!.at).slice(1);
+    const mean = gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
+    expect(mean).toBeGreaterThan(40);
+    expect(mean).toBeLessThan(200);
+    for (const gap of gaps) expect(gap).toBeLessThan(400);
   });
 
   it("sends no heartbeats when they are off (heartbeatMs 0)", async () => {
@@ -177,8 +179,7 @@ describe("resets", () => {
     const oldEpoch = server.stats().epoch;
     const open = record(client, { topics: [{ topic: "a" }] });
     await open.until((f) => f.some((x) => x.frame.case === "caughtUp"));
-    const res = await fetch(`${server.url}/admin/fault`, { method: "POST", body: '{"kind":"new-epoch"}' });
-    const body = await res.json();
+    const { json: body } = await adminPost(server.url, "/admin/fault", { kind: "new-epoch" });
     expect(body.ok).toBe(true);
     expect(body.epoch).not.toBe(oldEpoch);
     expect((await open.ended)?.code).toBe(Code.Unavailable);
@@ -208,7 +209,7 @@ describe("publish", () => {
   });
 
   it("rejects bad topics and payloads with InvalidArgument while another stream keeps flowing", async () => {
-    const { server, client } = await serve({ maxPayloadBytes: 10, maxTopicsPerSubscribe: 2 });
+    const { client } = await serve({ maxPayloadBytes: 10, maxTopicsPerSubscribe: 2 });
     const good = record(client, { topics: [{ topic: "ok" }] });
     await good.until((f) => f.some((x) => x.frame.case === "caughtUp"));
 
@@ -230,5 +231,33 @@ describe("publish", () => {
     await client.publish({ topic: "ok", payload: bytes("fine") });
     await good.until(() => good.events().length === 1);
     expect(good.done).toBe(false);
+  });
+
+  it("refuses topics with bidi controls, zero-width characters or line separators, with the shared words", async () => {
+    const { client } = await serve();
+    for (const [topic, words] of [
+      ["invoice/\u202Efdp", "bidirectional controls (U+202E)"],
+      ["ad\u200Bmin", "zero-width characters (U+200B)"],
+      ["a\u2028b", "line or paragraph separators (U+2028)"],
+    ]) {
+      const sub = await record(client, { topics: [{ topic: topic! }] }).ended;
+      expect(sub?.code).toBe(Code.InvalidArgument);
+      expect(sub?.rawMessage).toBe(`topics[0]: topic must not contain ${words}`);
+      const pub = await client.publish({ topic: topic!, payload: bytes("x") }).then(() => undefined, (e) => ConnectError.from(e));
+      expect(pub?.rawMessage).toBe(`topic must not contain ${words}`);
+    }
+  });
+});
+
+describe("topic state", () => {
+  it("keeps nothing for never-published topics once their subscribers are gone", async () => {
+    const { server, client } = await serve({ maxTopicsPerSubscribe: 256 });
+    for (let round = 0; round < 20; round++) {
+      const topics = Array.from({ length: 256 }, (_, i) => ({ topic: `empty/${round}/${i}`, after: 0n }));
+      expect(await record(client, { topics, historyOnly: true }).ended).toBeUndefined();
+    }
+    // Before the fix each of these 5 120 topics kept a state object for good, and stats did not show it.
+    expect(server.stats().log).toMatchObject({ topics: 0, listenedTopics: 0, retainedEvents: 0 });
+    expect(server.stats().topics).toEqual({});
   });
 });

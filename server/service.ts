@@ -3,7 +3,8 @@
 // A stream never holds events itself: it remembers the last cursor it sent per topic and reads
 // the log after it whenever the topic had an append. Subscribing to appends before looking at
 // the log, and always reading strictly after the last sent cursor, is what makes the hand-over
-// from history to live free of gaps and duplicates.
+// from history to live free of gaps and duplicates. Before each frame the stream waits for room
+// in its socket (streams.ts): a slow reader slows its own stream down, never the server's memory.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import {
@@ -27,13 +28,20 @@ import { topicProblem } from "../contract/topic";
 import { authenticate, permit } from "./auth";
 import type { FaultState } from "./faults";
 import type { TopicLog } from "./log";
-import type { ServerConfig } from "./options";
+import { DEFAULT_HEARTBEAT_MS, type ServerConfig } from "./options";
 import type { OpenStream, RawExchange, StreamRegistry } from "./streams";
 
 /** Most events in one EventBatch frame. */
 export const MAX_BATCH_EVENTS = 500;
-/** A batch is closed once its payloads reach this size (a single larger event still goes alone). */
+/** A batch is closed once it reaches this size, or half the stream's buffer budget if smaller
+ *  (a single larger event still goes alone). */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** Upper bound of the wire bytes an event adds to a frame beyond its payload and topic. */
+const EVENT_OVERHEAD_BYTES = 40;
+/** Upper bound of a frame's own wire bytes (envelope, oneof tag and length). */
+const FRAME_OVERHEAD_BYTES = 16;
+/** Least time an ended stream's queued bytes get to reach a client before its socket is cut. */
+const MIN_FLUSH_GRACE_MS = 250;
 /** Longest idempotency key, in characters. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 /** Reads per topic per wake-up before the stream lets its other topics have a turn. */
@@ -86,28 +94,46 @@ export function mergeTopicRequests(requests: readonly TopicRequest[], maxTopics:
 async function* subscribe(deps: ServiceDeps, req: SubscribeRequest, ctx: HandlerContext): AsyncGenerator<SubscribeResponse> {
   if (deps.closing()) throw new ConnectError("server is shutting down", Code.Unavailable);
   deps.faults.takeReject();
-  const prefixes = authenticate(deps.config.auth, ctx.requestHeader.get("authorization") ?? undefined);
+  const grant = authenticate(deps.config.auth, ctx.requestHeader.get("authorization") ?? undefined);
   const wanted = mergeTopicRequests(req.topics, deps.config.maxTopicsPerSubscribe);
-  permit(prefixes, wanted.map((w) => w.topic));
+  permit(grant.allowedPrefixes, wanted.map((w) => w.topic));
 
-  const stream = deps.streams.add(wanted.map((w) => w.topic), ctx.values.get(rawExchangeKey));
-  const unsubscribe = deps.log.subscribe(stream.topics, (event) => stream.notify(event.topic));
-  // Fires on a client abort, and also when the call completes normally: removed in `finally`.
+  const raw = ctx.values.get(rawExchangeKey);
+  // A stream may be silent for long (heartbeats off, a wedge): the idle timeout is for other connections.
+  raw?.req.socket.setTimeout(0);
+  const stream = deps.streams.add(wanted.map((w) => w.topic), raw);
+  stream.onRelease(deps.log.subscribe(stream.topics, (event) => stream.notify(event.topic, event.payload.length)));
+  // Fires on a client abort, and also when the call completes normally.
   const onAbort = () => stream.end(new ConnectError("call ended", Code.Canceled));
   ctx.signal.addEventListener("abort", onAbort, { once: true });
+  stream.onRelease(() => ctx.signal.removeEventListener("abort", onAbort));
+  const { maxBufferedBytes } = deps.config;
   try {
     let sentAt = performance.now();
     const frames = streamFrames(deps, stream, wanted, req.historyOnly, () => sentAt);
     for await (const frame of frames) {
       await deps.faults.passGate(stream);
+      await stream.makeRoom(frameBytes(frame), maxBufferedBytes);
       yield frame;
       sentAt = performance.now();
     }
   } finally {
-    ctx.signal.removeEventListener("abort", onAbort);
-    unsubscribe();
-    deps.streams.remove(stream);
+    stream.release();
+    if (raw && stream.buffered() > 0) cutIfStuck(raw.res, flushGraceMs(deps.config.heartbeatMs));
   }
+}
+
+/** Ended with bytes still queued: a client that does not read them within `graceMs` is cut. */
+function cutIfStuck(res: RawExchange["res"], graceMs: number): void {
+  const timer = setTimeout(() => {
+    if (!res.writableFinished) res.destroy();
+  }, graceMs);
+  timer.unref();
+  res.once("close", () => clearTimeout(timer));
+}
+
+function flushGraceMs(heartbeatMs: number): number {
+  return Math.max(heartbeatMs || DEFAULT_HEARTBEAT_MS, MIN_FLUSH_GRACE_MS);
 }
 
 async function* streamFrames(
@@ -147,7 +173,7 @@ async function* streamFrames(
     last.set(w.topic, after);
   }
 
-  const batch = new BatchBuilder();
+  const batch = new BatchBuilder(Math.min(MAX_BATCH_BYTES, Math.floor(config.maxBufferedBytes / 2)));
   for (const w of wanted) yield* pump(log, stream, w.topic, last, batch, upTo.get(w.topic)!);
   if (!batch.empty) yield batch.take();
   yield frame({ case: "caughtUp", value: create(CaughtUpSchema, { topics: wanted.map((w) => w.topic) }) });
@@ -213,17 +239,19 @@ class BatchBuilder {
   private events: Event[] = [];
   private bytes = 0;
 
+  constructor(private readonly maxBytes: number) {}
+
   get empty(): boolean {
     return this.events.length === 0;
   }
 
   get full(): boolean {
-    return this.events.length >= MAX_BATCH_EVENTS || this.bytes >= MAX_BATCH_BYTES;
+    return this.events.length >= MAX_BATCH_EVENTS || this.bytes >= this.maxBytes;
   }
 
   add(event: Event): void {
     this.events.push(event);
-    this.bytes += event.payload.length;
+    this.bytes += eventBytes(event);
   }
 
   take(): SubscribeResponse {
@@ -232,6 +260,21 @@ class BatchBuilder {
     this.bytes = 0;
     return frame({ case: "events", value: create(EventBatchSchema, { events }) });
   }
+}
+
+/** Upper bound of an event's wire bytes inside a batch (a UTF-16 unit is at most 3 UTF-8 bytes). */
+function eventBytes(event: Event): number {
+  return event.payload.length + event.topic.length * 3 + EVENT_OVERHEAD_BYTES;
+}
+
+/** Upper bound of a frame's wire bytes, for pacing (exact sizes would cost a second encode). */
+export function frameBytes(response: SubscribeResponse): number {
+  const f = response.frame;
+  let body = EVENT_OVERHEAD_BYTES;
+  if (f.case === "events") body = f.value.events.reduce((n, e) => n + eventBytes(e), 0);
+  else if (f.case === "caughtUp") body = f.value.topics.reduce((n, t) => n + t.length * 3 + FRAME_OVERHEAD_BYTES, 0);
+  else if (f.case === "reset") body += f.value.topic.length * 3;
+  return body + FRAME_OVERHEAD_BYTES;
 }
 
 function frame(value: SubscribeResponse["frame"]): SubscribeResponse {
@@ -243,8 +286,8 @@ function resetFrame(topic: string, reason: ResetReason, resumeAfter: bigint): Su
 }
 
 async function publish(deps: ServiceDeps, req: PublishRequest, ctx: HandlerContext): Promise<PublishResponse> {
-  const prefixes = authenticate(deps.config.auth, ctx.requestHeader.get("authorization") ?? undefined);
-  const problem = payloadProblem(req.topic, req.payload, deps.config.maxPayloadBytes);
+  const grant = authenticate(deps.config.auth, ctx.requestHeader.get("authorization") ?? undefined);
+  const problem = payloadProblem(req.topic, req.payload.length, deps.config.maxPayloadBytes);
   if (problem) throw new ConnectError(problem, Code.InvalidArgument);
   if (req.idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new ConnectError(
@@ -252,18 +295,19 @@ async function publish(deps: ServiceDeps, req: PublishRequest, ctx: HandlerConte
       Code.InvalidArgument,
     );
   }
-  permit(prefixes, [req.topic]);
-  const { event, duplicate } = await deps.log.append(req.topic, req.payload, req.idempotencyKey || undefined);
+  permit(grant.allowedPrefixes, [req.topic]);
+  const key = req.idempotencyKey === "" ? undefined : { principal: grant.principal, key: req.idempotencyKey };
+  const { event, duplicate } = await deps.log.append(req.topic, req.payload, key);
   if (!duplicate) deps.counters.publishes++;
   return create(PublishResponseSchema, { cursor: event.cursor, duplicate });
 }
 
-/** Why a publish of `payload` on `topic` is refused, or undefined (shared with /admin/publish). */
-export function payloadProblem(topic: string, payload: Uint8Array, maxPayloadBytes: number): string | undefined {
+/** Why a publish of `payloadBytes` on `topic` is refused, or undefined (shared with /admin/publish). */
+export function payloadProblem(topic: string, payloadBytes: number, maxPayloadBytes: number): string | undefined {
   const problem = topicProblem(topic);
   if (problem) return problem;
-  if (payload.length > maxPayloadBytes) {
-    return `payload is ${payload.length} bytes, over the ${maxPayloadBytes}-byte limit`;
+  if (payloadBytes > maxPayloadBytes) {
+    return `payload is ${payloadBytes} bytes, over the ${maxPayloadBytes}-byte limit`;
   }
   return undefined;
 }

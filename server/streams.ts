@@ -1,6 +1,14 @@
-// The server's open Subscribe streams, each with what a fault or a shutdown needs to reach it:
-// a way to wake its handler, a way to end it with a status, and its raw Node request/response
-// (for faults that act below the protocol: dropping the socket, cutting a message in half).
+// The server's open Subscribe streams, each with what a fault, a shutdown or a slow client needs
+// to reach it: a way to wake its handler, a way to end it with a status, its raw Node
+// request/response (faults act below the protocol: dropping the socket, cutting a message), and
+// its send pacing.
+// Pacing is why a stream can always be reclaimed. connect-node waits for 'drain' after a write
+// the socket did not take at once, and a socket whose client vanished never drains: the handler
+// would hang there for good, holding its buffers. So the server's sockets accept far more than a
+// stream ever queues (server.ts), and the stream itself waits for room before each frame, in a
+// wait that an abort, a shutdown or a fault can interrupt. A client that stops reading while its
+// topics keep growing falls behind by more than `maxBufferedBytes` and is ended with
+// ResourceExhausted: it resumes from its cursor, reading the log at its own pace.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -9,6 +17,10 @@ export interface RawExchange {
   res: ServerResponse;
 }
 
+/** How often a stream waiting for room looks at its socket again, besides the flush barrier. */
+const STALL_POLL_MS = 100;
+const EMPTY = Buffer.alloc(0);
+
 export class OpenStream {
   /** Topics with appends this handler has not read yet. */
   readonly dirty = new Set<string>();
@@ -16,13 +28,19 @@ export class OpenStream {
   failure: ConnectError | undefined;
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
+  /** Bytes appended to this stream's topics since it began waiting for room; undefined when not waiting. */
+  private stalledBytes: number | undefined;
+  private readonly releasers: (() => void)[] = [];
+  private released = false;
+  private flushing = false;
 
   constructor(readonly topics: readonly string[], readonly raw: RawExchange | undefined) {}
 
-  /** An append to `topic`: wakes the handler after the current macrotask, so events
+  /** An append of `bytes` to `topic`: wakes the handler after the current macrotask, so events
    *  appended in the same tick are read as one batch. */
-  notify(topic: string): void {
+  notify(topic: string, bytes = 0): void {
     this.dirty.add(topic);
+    if (this.stalledBytes !== undefined) this.stalledBytes += bytes;
     this.wake();
   }
 
@@ -58,6 +76,73 @@ export class OpenStream {
       this.wakeUp = done;
     });
   }
+
+  /** Bytes written to the response that the kernel has not taken yet. */
+  buffered(): number {
+    const res = this.raw?.res;
+    if (!res || res.destroyed || res.writableEnded) return 0;
+    return res.writableLength;
+  }
+
+  /**
+   * Waits until a frame of `bytes` fits: nothing is queued, or the queue plus the frame stays
+   * within `limit`. Throws the stream's failure, or ResourceExhausted once the stream is behind
+   * by more than `limit` (queued bytes + appends to its topics while it waited).
+   */
+  async makeRoom(bytes: number, limit: number): Promise<void> {
+    for (;;) {
+      this.check();
+      const queued = this.buffered();
+      if (queued === 0 || queued + bytes <= limit) break;
+      this.stalledBytes ??= 0;
+      const behind = queued + this.stalledBytes;
+      if (behind > limit) {
+        this.end(new ConnectError(
+          `the client fell ${behind} bytes behind, over the ${limit}-byte limit; subscribe again from your cursors`,
+          Code.ResourceExhausted,
+        ));
+        continue;
+      }
+      this.wakeWhenFlushed();
+      await this.sleep(STALL_POLL_MS);
+    }
+    this.stalledBytes = undefined;
+  }
+
+  /**
+   * Wakes the handler once everything queued so far has reached the kernel: an empty write to
+   * the socket completes after the writes before it (it adds no byte to the response).
+   */
+  private wakeWhenFlushed(): void {
+    const socket = this.raw?.res.socket;
+    if (this.flushing || !socket || socket.destroyed || socket.writableEnded) return;
+    this.flushing = true;
+    socket.write(EMPTY, () => {
+      this.flushing = false;
+      this.wake();
+    });
+  }
+
+  /** Runs `fn` once, when the stream is released. */
+  onRelease(fn: () => void): void {
+    if (this.released) fn();
+    else this.releasers.push(fn);
+  }
+
+  /** Unhooks the stream from everything that references it (idempotent). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.failure ??= new ConnectError("stream released", Code.Canceled);
+    for (const fn of this.releasers.splice(0)) fn();
+    this.wake();
+  }
+
+  /** The client is gone: its response was closed. */
+  get clientGone(): boolean {
+    const res = this.raw?.res;
+    return res !== undefined && (res.destroyed || res.closed);
+  }
 }
 
 export class StreamRegistry {
@@ -69,10 +154,11 @@ export class StreamRegistry {
     const stream = new OpenStream(topics, raw);
     this.open.add(stream);
     this.opened++;
+    stream.onRelease(() => this.remove(stream));
     return stream;
   }
 
-  remove(stream: OpenStream): void {
+  private remove(stream: OpenStream): void {
     this.open.delete(stream);
     if (this.open.size === 0) this.drained?.();
   }
@@ -103,6 +189,20 @@ export class StreamRegistry {
 
   wakeAll(): void {
     for (const stream of this.open) stream.wake();
+  }
+
+  /**
+   * Releases every stream whose client is gone. Its handler normally does this itself within
+   * milliseconds of the abort; this is the backstop for one stuck where no abort reaches it.
+   */
+  reapGone(): number {
+    let reaped = 0;
+    for (const stream of this.open) {
+      if (!stream.clientGone) continue;
+      stream.release();
+      reaped++;
+    }
+    return reaped;
   }
 
   /** Resolves once no stream is open. */

@@ -8,9 +8,10 @@ import { ClosedError as EngineClosedError } from "../worker/engine/errors";
 import type { StreamEvent } from "../contract/types";
 import { createWorld, type World } from "../worker/host/test-world";
 import type { Host } from "../worker/host/worker-host";
-import { createClientWith, type Client } from "./client";
+import { createClient, createClientWith, type Client } from "./client";
 import { ClosedError, DeniedError, reviveError } from "../contract/errors";
-import { hostLink } from "./link";
+import { hostLink, sharedWorkerConnector } from "./link";
+import * as Comlink from "comlink";
 
 let world: World;
 const clients: Client[] = [];
@@ -29,6 +30,30 @@ function tab(host: Host): Client {
 }
 
 describe("client: regressions", () => {
+  it("outside a browser (server-side rendering) the client fails saying so, naming navigator.locks", async () => {
+    const c = createClient({ worker: "/worker.js" });
+    const message = /Web Locks \(navigator\.locks\) are not available outside a browser/;
+    expect(c.status).toMatchObject({ state: "failed", lastError: { code: "unsupported", message: expect.stringMatching(message) } });
+    await expect(c.ready).rejects.toThrow(message);
+    expect(() => c.subscribe(["t"], () => {})).toThrow(message);
+  });
+
+  it("close() resolves with the real SharedWorker connector, which disposes the link the client already disposed", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const channel = new MessageChannel();
+    Comlink.expose(host.connect(() => channel.port2.close()), channel.port2);
+    const worker = { port: channel.port1, addEventListener: () => {} } as unknown as SharedWorker;
+    const c = createClientWith(
+      { baseUrl: "http://server.test" },
+      { locks: world.locks, connector: sharedWorkerConnector(() => worker, "onestream/v2/test", world.locks), hints: false },
+    );
+    await c.ready;
+    // It threw comlink's "Proxy has been released and is not useable" (found by the README's code).
+    await expect(c.close()).resolves.toBeUndefined();
+    expect(c.status.state).toBe("closed");
+  });
+
   it("a subscription the host splits in two reports each topic live once, in one onLive", async () => {
     world = createWorld();
     const host = world.newHost();

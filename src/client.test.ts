@@ -181,6 +181,7 @@ describe("client over the host", () => {
     const host = world.newHost();
     const whys: Array<string | undefined> = [];
     const a = tab(host, {
+      user: "u",
       getAuth: async (why) => {
         whys.push(why);
         return { authorization: "Bearer tok" };
@@ -282,5 +283,53 @@ describe("client: acknowledging what the app processed", () => {
     await world.until(() => world.storage.cursorOf("anonymous", "t") === 4n, "cursor 4 stored");
     expect(errors).toHaveBeenCalledTimes(2);
     errors.mockRestore();
+  });
+});
+
+describe("client: identity, logout and durable publishes", () => {
+  it("refuses getAuth without user: one default key would mix two users' outboxes", () => {
+    world = createWorld();
+    expect(() => createClientWith({ baseUrl: "http://server.test", getAuth: async () => ({}) }, { locks: world.locks, hints: false })).toThrow(
+      /getAuth needs `user`/,
+    );
+  });
+
+  it("reset() ends the user's subscriptions in every tab with an EndedError; nothing is stored again", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const a = tab(host, { user: "u" });
+    const b = tab(host, { user: "u" });
+    const errors: string[] = [];
+    const ra = a.subscribe(["t"], () => {}, { onError: (e) => errors.push(`a:${e.name}`) });
+    b.subscribe(["t"], () => {}, { onError: (e) => errors.push(`b:${e.name}`) });
+    await world.until(() => a.status.state === "live" && ra.live.has("t"), "live");
+    world.server.publish("t", 2);
+    await world.until(() => world.storage.cursorOf("u", "t") === 2n, "cursor stored");
+    await a.reset();
+    await world.until(() => errors.length === 2, "both ended");
+    expect(errors.sort()).toEqual(["a:EndedError", "b:EndedError"]);
+    await world.until(() => world.server.openStreams === 0, "stream closed");
+    world.server.publish("t", 3);
+    for (let i = 0; i < 20; i++) await world.flush();
+    expect(world.storage.cursors.get("u")).toBeUndefined();
+  });
+
+  it("publish(...).durable resolves once the outbox committed it, before the server answers", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    const a = tab(host);
+    collect(a, ["t"]);
+    await world.until(() => a.status.state === "live", "live");
+    world.server.rejectPublishes(new ConnectError("down", Code.Unavailable)); // the first send fails
+    let durable = false;
+    let acked = false;
+    const p = a.publish("t", new Uint8Array([1]));
+    void p.durable.then(() => (durable = true));
+    void p.then(() => (acked = true));
+    await world.until(() => durable, "durable");
+    expect(acked).toBe(false);
+    expect([...(world.storage.outbox.get("anonymous")?.values() ?? [])]).toHaveLength(1);
+    await world.until(() => acked, "acknowledged after the retry");
+    expect((await p).cursor).toBe(1n);
   });
 });

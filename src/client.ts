@@ -41,7 +41,10 @@ export interface ClientOptions {
   dedicatedWorker?: DedicatedWorkerFactory;
   /** Tabs with the same name share one worker or one leader. Default "default". */
   name?: string;
-  /** Key of persisted state (cursors, outbox). Default "anonymous". */
+  /**
+   * Key of persisted state (cursors, outbox): the signed-in user's id. Required with `getAuth`
+   * (two users' state must never mix). Default "anonymous" for apps without sign-in.
+   */
   user?: string;
   /** Server base URL. Default: this page's origin. A worker built with a fixed baseUrl ignores it. */
   baseUrl?: string;
@@ -86,12 +89,28 @@ export interface Client<C extends Cursor = bigint> {
    * only once it resolves. A callback that throws or rejects does not acknowledge its events.
    */
   subscribe(topics: string[], onEvents: (events: StreamEvent<C>[]) => unknown, opts?: SubscribeOptions<C>): SubscriptionHandle;
-  /** Resolves once the server acknowledged the event. */
-  publish(topic: string, payload: Uint8Array): Promise<{ cursor: C | undefined }>;
-  /** Logout: wipes this user's cursors and outbox. */
+  /**
+   * Resolves once the server acknowledged the event. Its `durable` resolves as soon as the
+   * publish is committed to the worker's outbox (IndexedDB): from then on it is sent, exactly once,
+   * even if every tab closes. Before that, closing the last tab can lose it.
+   */
+  publish(topic: string, payload: Uint8Array): Publishing<C>;
+  /**
+   * Logout: ends every subscription of this user in every tab (each gets an EndedError in its
+   * onError), wipes the user's cursors and outbox (pending publishes reject), and stores nothing
+   * again until the app subscribes again.
+   */
   reset(): Promise<void>;
   /** Releases everything; afterwards every call rejects with ClosedError. */
   close(): Promise<void>;
+}
+
+/** A publish in progress: the server's answer, and the moment it became durable. */
+export type Publishing<C extends Cursor = bigint> = Promise<{ cursor: C | undefined }> & { readonly durable: Promise<void> };
+
+function publishing<C extends Cursor>(result: Promise<{ cursor: C | undefined }>, durable: Promise<void>): Publishing<C> {
+  durable.catch(() => {}); // many apps never look at it; its failure is the result's too
+  return Object.assign(result, { durable });
 }
 
 /** What tests (and unusual hosts) may inject; browsers need none of it. */
@@ -136,6 +155,11 @@ export function createClientWith<C extends Cursor = bigint>(options: ClientOptio
 function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
   const name = options.name ?? DEFAULT_NAME;
   if (!NAME_PATTERN.test(name)) throw new TypeError("onestream: name must be 1-64 letters, digits, '.', '_' or '-'");
+  if (options.getAuth !== undefined && options.user === undefined) {
+    // Cursors and the outbox are keyed by user: with one default key for everybody, a publish
+    // that alice left in the outbox would be sent with bob's token by bob's tab.
+    throw new TypeError("onestream: getAuth needs `user` too (the signed-in user's id): persisted state is keyed by it");
+  }
   const user = options.user ?? "anonymous";
   if (typeof user !== "string" || user.length === 0) throw new TypeError("onestream: user must be a non-empty string");
   const fallback = options.fallback ?? "auto";
@@ -251,7 +275,7 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
   function deliver(a: Active, sub: Sub, d: Delivery): Processed {
     const { processed, next } = applyDelivery(sub, d);
     if (next === "inactive") {
-      // Every topic refused: nothing left to serve it.
+      // Every topic refused, or logout ended it: nothing left to serve it.
       sub.closed = true;
       if (sub.hostId !== undefined) {
         subs.delete(sub.hostId);
@@ -370,7 +394,9 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
 
   function start(): void {
     if (locks === undefined) {
-      fail(new UnsupportedError("onestream: Web Locks (navigator.locks) are not available in this browser"));
+      // In Node (server-side rendering) say so: "this browser" would send people looking for a browser bug.
+      const where = typeof window === "undefined" ? "outside a browser: create the client in the browser" : "in this browser";
+      fail(new UnsupportedError(`onestream: Web Locks (navigator.locks) are not available ${where}`));
       return;
     }
     try {
@@ -393,6 +419,26 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
       stopHints = forwardHints((h) => {
         if (active?.ready === true) active.link.control.hint(h).catch(() => {});
       }, env.hints);
+    }
+  }
+
+  function publishProblem(topic: unknown, payload: unknown): Error | undefined {
+    if (closed) return new ClosedError("client");
+    if (failure !== undefined) return failure;
+    const problem = topicProblem(topic);
+    if (problem !== undefined) return new TypeError(`onestream: ${problem}`);
+    if (!(payload instanceof Uint8Array)) return new TypeError("onestream: payload must be a Uint8Array");
+    return undefined;
+  }
+
+  /** Runs a control call again on the next leader when the one serving it went away. */
+  async function acrossLeaders<T>(fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof LeaderChangedError)) throw e;
+      }
     }
   }
 
@@ -428,27 +474,26 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
       };
     },
 
-    async publish(topic, payload) {
-      checkOpen();
-      const problem = topicProblem(topic);
-      if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
-      if (!(payload instanceof Uint8Array)) throw new TypeError("onestream: payload must be a Uint8Array");
+    publish(topic, payload) {
+      const refused = publishProblem(topic, payload);
+      if (refused !== undefined) return publishing(Promise.reject(refused), Promise.reject(refused));
       // One key for every try: a retry after the leader changed joins the record the old
       // leader stored (or gets the first cursor back from the server), never a second event.
       const key = crypto.randomUUID();
-      for (;;) {
-        try {
-          return await call((c) => c.publish(topic, payload, key));
-        } catch (e) {
-          if (!(e instanceof LeaderChangedError)) throw e;
-        }
-      }
+      const result = acrossLeaders(() => call((c) => c.publish(topic, payload, key)));
+      // Durable once the worker's outbox committed it, or once the server has it, whichever first.
+      const stored = acrossLeaders(() => call((c) => c.durable(key)));
+      return publishing(result, Promise.race([stored, result.then(() => undefined)]));
     },
 
     async reset() {
       checkOpen();
       await call((c) => c.reset());
-      for (const sub of subs.values()) sub.last.clear();
+      // Every subscription of this user has ended in the worker; its notice may still be on the
+      // data port (not ordered with this reply): end the rest here, each once.
+      const a = active;
+      if (a === undefined) return;
+      for (const sub of new Set(subs.values())) if (!sub.closed) deliver(a, sub, { kind: "ended", reason: "reset" });
     },
 
     async close() {

@@ -19,10 +19,10 @@
 // import.meta.url), { type: "module", name })`), or in-page when none can be made;
 // `fallback: "leader"` forces that, `fallback: "none"` refuses it.
 export { createClient } from "./client";
-export type { Client, ClientOptions, ClientStatus, SubscribeOptions, SubscriptionHandle } from "./client";
+export type { Client, ClientOptions, ClientStatus, Publishing, SubscribeOptions, SubscriptionHandle } from "./client";
 export type { Role, WorkerFactory } from "./link";
 export type { DedicatedWorkerFactory } from "./leader-hosts";
-export { ClosedError, DeniedError, LeaderChangedError, UnsupportedError, VersionMismatchError } from "../contract/errors";
+export { ClosedError, DeniedError, EndedError, LeaderChangedError, UnsupportedError, VersionMismatchError } from "../contract/errors";
 export { PROTOCOL_VERSION, workerName } from "../contract/protocol";
 export type { AuthWhy } from "../contract/protocol";
 export type { NetworkHint, ResetReason, Since, State, Status, StreamEvent } from "../contract/types";

@@ -145,6 +145,7 @@ describe("leader fallback", () => {
     expect(leader!.status.role).toBe("leader");
     let asked = 0;
     const [follower] = tabs(1, name, {
+      user: "u",
       getAuth: async () => {
         asked++;
         return { authorization: "Bearer tok" };

@@ -3,7 +3,7 @@
 // Pure bookkeeping, no I/O: the client decides where deliveries come from and go.
 import type { Cursor, Delivery, ResetReason, Since, StreamEvent } from "../contract/types";
 import { subscribeProblem } from "../contract/validate";
-import { DeniedError } from "../contract/errors";
+import { DeniedError, EndedError } from "../contract/errors";
 import type { SubscribeSpec } from "../contract/protocol";
 
 export interface SubscribeOptions<C extends Cursor = bigint> {
@@ -20,8 +20,9 @@ export interface SubscribeOptions<C extends Cursor = bigint> {
    */
   onReset?: (reset: { topic: string; reason: ResetReason; resumeAfter: C | undefined }) => void;
   /**
-   * The host refused this subscription (it is then inactive), or the server refused some of its
-   * topics (a DeniedError naming them; the other topics keep flowing).
+   * The host refused this subscription (it is then inactive), the server refused some of its
+   * topics (a DeniedError naming them; the other topics keep flowing), or reset() (logout) ended
+   * it (an EndedError).
    */
   onError?: (error: Error) => void;
 }
@@ -134,6 +135,11 @@ export function applyDelivery(sub: Sub, d: Delivery): Applied {
       return DONE;
     case "overflow":
       return { processed: true, next: "resubscribe" };
+    case "ended": {
+      const err = new EndedError("onestream: this subscription ended: reset() (logout) was called");
+      if (sub.opts.onError !== undefined) guard("onError", () => sub.opts.onError!(err));
+      return { processed: true, next: "inactive" };
+    }
   }
 }
 

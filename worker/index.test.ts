@@ -24,7 +24,7 @@ afterEach(async () => {
 
 describe("serve()", () => {
   it("serves a tab that connects through onconnect, with the real bindings", async () => {
-    const server = await startServer({ port: 0, heartbeatMs: 1000 });
+    const server = await startServer({ port: 0, heartbeatMs: 1000, admin: true });
     cleanups.push(() => server.close());
     const scope = globalThis as { onconnect?: ((e: { ports: MessagePort[] }) => void) | null };
     scope.onconnect = null; // what makes serve() treat this scope as a SharedWorker

@@ -9,8 +9,9 @@ import type { AnyAdapter } from "./adapters/adapter";
 import { onestreamV1 } from "./adapters/onestream-v1";
 import { connectUpstream, rpcOver } from "./adapters/upstream";
 import { createEngine } from "./engine/engine";
-import { createGrpcTransport } from "./host/grpc-transport";
+import { createGrpcTransport, DEFAULT_READ_MAX_BYTES, MAX_READ_MAX_BYTES, MIN_READ_MAX_BYTES } from "./host/grpc-transport";
 import { openIdbStorage } from "./host/idb-storage";
+import { intKnob } from "./host/knob";
 import type { Storage } from "./engine/types";
 import { browserLocks, type Locks } from "./host/locks";
 import { leaderWorkerApi } from "./host/leader-worker";
@@ -29,6 +30,12 @@ export interface ServeOptions extends HostConfig {
   adapter?: AnyAdapter;
   /** The RPC transport for a base URL. Default: gRPC-Web over fetch, binary (connect-web). */
   transport?: (baseUrl: string) => Transport;
+  /**
+   * Largest response message the default transport reads (default 16 MiB, clamped to 64 KiB …
+   * 256 MiB). A larger one is never buffered: its event is skipped with an "oversized" reset
+   * naming topic and cursor, and the stream goes on. Keep it at or above the server's payload limit.
+   */
+  readMaxBytes?: number;
   /**
    * Server base URL, e.g. "https://api.example.com". Unset: the first tab's client decides
    * (createClient's `baseUrl`, default its page origin) and later tabs must name the same one.
@@ -61,7 +68,8 @@ export function createServedHost(options: ServeOptions = {}): Served {
   const warn = options.warn ?? ((m: string) => console.warn(m));
   const storage = options.storage ?? openIdbStorage(options.dbName);
   const adapter = options.adapter ?? onestreamV1();
-  const transportFor = options.transport ?? ((baseUrl: string) => createGrpcTransport({ baseUrl }));
+  const readMaxBytes = intKnob("readMaxBytes", options.readMaxBytes, { fallback: DEFAULT_READ_MAX_BYTES, min: MIN_READ_MAX_BYTES, max: MAX_READ_MAX_BYTES }, warn);
+  const transportFor = options.transport ?? ((baseUrl: string) => createGrpcTransport({ baseUrl, readMaxBytes }));
   const host = createHost(
     {
       engineFor: (user, getHeaders, baseUrl) =>
@@ -116,5 +124,5 @@ export function serve(options: ServeOptions = {}): Served {
 }
 
 export { defineAdapter } from "./adapters/adapter";
-export type { AdapterCall, AnyAdapter, Cursor, CursorKind, Frame, PublishAdapter, PublishInput, ResetFrame, StreamAdapter, TopicStart } from "./adapters/adapter";
+export type { AdapterCall, AnyAdapter, Cursor, CursorKind, CursorOf, Frame, FrameOf, PublishAdapter, PublishInput, ResetFrame, ResetFrameOf, Start, StreamAdapter, TopicStart } from "./adapters/adapter";
 export { onestreamV1 } from "./adapters/onestream-v1";

@@ -15,8 +15,12 @@ export interface Tabs {
   close(): Promise<void>;
 }
 
-export async function openTabs(browser: Browser, url: string, n: number): Promise<Tabs> {
+/** Functions the driver offers every page of the set (Playwright's exposeFunction). */
+export type Exposed = Record<string, (...args: never[]) => unknown>;
+
+export async function openTabs(browser: Browser, url: string, n: number, expose: Exposed = {}): Promise<Tabs> {
   const context = await browser.newContext();
+  for (const [name, fn] of Object.entries(expose)) await context.exposeFunction(name, fn);
   const pages: Page[] = [];
   // A few at a time: 16 simultaneous navigations on 2 cores only measure the scheduler.
   for (let i = 0; i < n; i += OPEN_AT_ONCE) {

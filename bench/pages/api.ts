@@ -43,7 +43,7 @@ export interface OnestreamPageApi extends BenchPageApi {
   statuses(): StatusMark[];
   /** Time of the last `online` event this page saw. */
   onlineAt(): number;
-  /** POSTs an admin fault from the page and returns the page-clock time just before sending. */
+  /** Has the driver POST an admin fault (`benchFault`); returns the page-clock time just before asking. */
   fault(body: Record<string, unknown>): Promise<number>;
   /**
    * Arms `fault` to be POSTed the moment the next event batch arrives; resolves with that

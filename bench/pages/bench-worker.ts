@@ -20,9 +20,10 @@ function memoryStorage(): Storage {
   };
   return {
     loadCursors: async (user) => [...of(cursors, user).values()],
-    async saveCursors(user, records) {
+    async saveCursors(user, records, forget = []) {
       const c = of(cursors, user);
       for (const r of records) c.set(r.topic, r);
+      for (const t of forget) c.delete(t);
     },
     loadOutbox: async (user) => [...of(outbox, user).values()].sort((a, b) => a.seq - b.seq),
     async addOutbox(user, record) {
@@ -45,13 +46,13 @@ export interface SaveTimings {
   durations: number[];
 }
 
-/** The real storage with every saveCursors (the per-batch transaction) timed. */
+/** The real storage with every saveCursors (one group commit of acknowledged cursors) timed. */
 function timedStorage(inner: Storage, out: SaveTimings): Storage {
   return {
     ...inner,
-    async saveCursors(user, records) {
+    async saveCursors(user, records, forget) {
       const t0 = performance.now();
-      await inner.saveCursors(user, records);
+      await inner.saveCursors(user, records, forget);
       out.starts.push(performance.timeOrigin + t0);
       out.durations.push(performance.now() - t0);
     },

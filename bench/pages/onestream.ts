@@ -17,14 +17,14 @@ addEventListener("online", () => {
   lastOnline = now();
 });
 
+/**
+ * Has the driver POST a fault: admin never answers a web page, so the scenario exposes
+ * `benchFault` (Playwright's exposeFunction) and the page calls it.
+ */
 async function postFault(body: Record<string, unknown>): Promise<void> {
-  const serverUrl = new URLSearchParams(location.search).get("server") ?? "";
-  const res = await fetch(`${serverUrl}/admin/fault`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`fault ${JSON.stringify(body)}: HTTP ${res.status} ${await res.text()}`);
+  const benchFault = (window as unknown as { benchFault?: (b: Record<string, unknown>) => Promise<void> }).benchFault;
+  if (!benchFault) throw new Error("the bench driver exposed no benchFault to this page");
+  await benchFault(body);
 }
 
 /** "on" (the repo's worker), "off" or "timed" (bench-worker.ts). */

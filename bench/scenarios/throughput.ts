@@ -6,7 +6,7 @@
 import { cpus } from "node:os";
 import type { BrowserContext, Page } from "@playwright/test";
 import type { BenchContext, Mode } from "../lib/context";
-import { MODES, pageFor, QUIET_BELOW, QUIET_MAX_WAIT_MS, workerTitle } from "../lib/context";
+import { pageFor, QUIET_BELOW, QUIET_MAX_WAIT_MS, workerTitle } from "../lib/context";
 import { fmt, fmtRate, type Row, type ScenarioResult } from "../lib/report";
 import { startBenchServer, type BenchServer } from "../lib/server";
 import { summarize, type Summary } from "../lib/stats";

@@ -2,13 +2,14 @@
 // stream's status, and break the server on purpose (fault panel) to watch it recover. It also
 // records what it received on `window` (record.ts) so the e2e suite can drive it as its page.
 import { topicProblem } from "../../contract/topic";
-import { createClient } from "../index";
-import { FAULTS, faultsEnabled, fetchStats, sendFault } from "./admin";
+import { createClient, EndedError } from "../index";
+import { ADMIN_UNREACHABLE, adminBase, FAULTS, fetchStats, sendFault } from "./admin";
 import { createChart } from "./chart";
 import { readConfig } from "./config";
+import { followPublish } from "./publish-line";
 import { createRecording, recordEvents, recordStatus } from "./record";
 import { renderStats, renderStatus } from "./status-view";
-import type { ShownStatus } from "./status-view";
+import { nextErrorClock, streamUp, topicWord, type ErrorClock, type ShownStatus, type Word } from "./status-words";
 import { createTopicView } from "./topics-view";
 import type { TopicView } from "./topics-view";
 
@@ -31,7 +32,8 @@ function start(): void {
     worker: (name: string) => new SharedWorker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
     dedicatedWorker: (name: string) => new Worker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
     baseUrl: config.server,
-    user: config.user,
+    // With a token the demo signs in: its state is keyed by ?user= (never by the token itself).
+    user: config.user ?? (config.token === undefined ? undefined : "demo-user"),
     name: config.name,
     fallback: config.fallback,
     getAuth: config.token === undefined ? undefined : async () => ({ authorization: `Bearer ${config.token}` }),
@@ -41,25 +43,37 @@ function start(): void {
   const chart = createChart(byId<HTMLCanvasElement>("chart"));
   const badge = byId("status");
   const details = byId("status-details");
-  let shown: ShownStatus | undefined;
-  let lastConnection = 0;
+  /** Per joined topic: its card, whether its subscription was told live, and why it ended (if it did). */
+  const joined = new Map<string, { view: TopicView; live: ReadonlySet<string>; ended?: Word; unsubscribe: () => void }>();
+  let shown: ShownStatus = client.status;
+  let errors: ErrorClock = {};
+  const paint = () => {
+    renderStatus(badge, details, shown, errors, joined.size, Date.now());
+    for (const [topic, j] of joined) {
+      j.view.show(j.ended ?? topicWord(topic, shown, j.live.has(topic)));
+    }
+  };
   client.onStatus((s) => {
     recordStatus(rec, s);
-    if (s.connection > lastConnection && lastConnection > 0) chart.countReconnect();
-    lastConnection = s.connection;
+    if (streamUp(shown.state) && !streamUp(s.state)) chart.countReconnect();
+    errors = nextErrorClock(errors, s, Date.now());
     shown = s;
-    renderStatus(badge, details, s, Date.now());
+    paint();
   });
-  // The retry countdown moves even when the status does not.
-  setInterval(() => shown && shown.state === "backoff" && renderStatus(badge, details, shown, Date.now()), 250);
+  // The retry countdown and the error's age move even when the status does not.
+  setInterval(() => (shown.state === "backoff" || errors.shown !== undefined) && paint(), 250);
 
-  const joined = new Map<string, { view: TopicView; unsubscribe: () => void }>();
   const topicsEl = byId("topics");
   const publishTopic = byId<HTMLSelectElement>("publish-topic");
-  const syncPublishTopics = () => {
+  const publishForm = byId<HTMLFormElement>("publish-form");
+  const syncTopics = () => {
     const keep = publishTopic.value;
-    publishTopic.replaceChildren(...[...joined.keys()].map((t) => new Option(t, t)));
+    const topics = [...joined.keys()];
+    publishTopic.replaceChildren(...(topics.length === 0 ? [new Option("no topic", "")] : topics.map((t) => new Option(t, t))));
     if (joined.has(keep)) publishTopic.value = keep;
+    for (const el of publishForm.elements) (el as HTMLInputElement).disabled = joined.size === 0;
+    byId("topics-empty").hidden = joined.size > 0;
+    paint();
   };
 
   const join = (topic: string) => {
@@ -67,6 +81,12 @@ function start(): void {
     if (problem !== undefined) throw new TypeError(problem);
     if (joined.has(topic)) return;
     const view = createTopicView(topicsEl, topic, () => leave(topic));
+    const end = (text: string, why: Error) => {
+      const entry = joined.get(topic);
+      if (entry !== undefined) entry.ended = { text, tone: "closed", why: "this subscription is over: leave and join again" };
+      view.notice(`${why.name}: ${why.message}`);
+      paint();
+    };
     const handle = client.subscribe(
       [topic],
       (events) => {
@@ -77,18 +97,20 @@ function start(): void {
       {
         onLive: (topics: string[]) => {
           rec.live.push(...topics);
-          view.markLive();
+          paint();
         },
         onReset: (r: { topic: string; reason: string; resumeAfter: bigint | undefined }) => {
           const after = r.resumeAfter === undefined ? "now" : r.resumeAfter.toString();
           rec.resets.push({ topic: r.topic, reason: r.reason, resumeAfter: after });
           view.notice(`reset (${r.reason}): resync needed; continuing after #${after}`);
         },
+        // Refused by the server (DeniedError) or ended by reset() (EndedError): nothing more comes.
+        onError: (e: Error) => end(e instanceof EndedError ? "ended" : "refused", e),
       },
     );
-    joined.set(topic, { view, unsubscribe: () => handle.unsubscribe() });
+    joined.set(topic, { view, live: handle.live, unsubscribe: () => handle.unsubscribe() });
     (rec.received[topic] ??= []);
-    syncPublishTopics();
+    syncTopics();
   };
   const leave = (topic: string) => {
     const entry = joined.get(topic);
@@ -96,7 +118,7 @@ function start(): void {
     entry.unsubscribe();
     entry.view.remove();
     joined.delete(topic);
-    syncPublishTopics();
+    syncTopics();
   };
 
   byId<HTMLFormElement>("join-form").addEventListener("submit", (ev) => {
@@ -112,38 +134,45 @@ function start(): void {
   });
 
   const encoder = new TextEncoder();
-  byId<HTMLFormElement>("publish-form").addEventListener("submit", (ev) => {
+  publishForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const input = byId<HTMLInputElement>("publish-payload");
     const topic = publishTopic.value;
     if (topic === "") return showError(new Error("join a topic first"));
     const text = input.value;
     input.value = "";
-    client.publish(topic, encoder.encode(text)).then(
-      ({ cursor }) => (formError.textContent = "", joined.get(topic)?.view.notice(`published #${cursor}`)),
-      showError,
-    );
+    formError.textContent = "";
+    const line = joined.get(topic)?.view.publishing();
+    followPublish(client.publish(topic, encoder.encode(text)), JSON.stringify(text), (t) => line?.update(t), showError);
   });
 
   for (const t of config.topics) join(t);
+  syncTopics();
   rec.ready = true;
 
   const statsEl = byId("server-stats");
+  const admin = adminBase(config.server);
+  if (admin === undefined) {
+    renderStats(statsEl, new Error(ADMIN_UNREACHABLE));
+    return;
+  }
   const pollStats = () =>
-    fetchStats(config.server, AbortSignal.timeout(STATS_POLL_MS)).then(
-      (s) => renderStats(statsEl, s),
-      (e: Error) => renderStats(statsEl, new Error(`unreachable (${e.message})`)),
-    );
+    // Offline, every poll would only fail (and fill the console); the badge says offline already.
+    !navigator.onLine
+      ? renderStats(statsEl, new Error("not polled while the browser is offline"))
+      : fetchStats(admin, AbortSignal.timeout(STATS_POLL_MS)).then(
+          (s) => renderStats(statsEl, s),
+          (e: Error) => renderStats(statsEl, new Error(`unreachable (${e.message})`)),
+        );
   void pollStats();
   setInterval(pollStats, STATS_POLL_MS);
 
-  void faultsEnabled(config.server).then(
-    (enabled) => enabled && showFaultPanel(config.server),
-    () => {},
-  );
+  // npm start runs the server with faults, so the panel shows whenever admin is forwarded; no
+  // probe at load (a probe is a request the server must refuse: an error in every console).
+  showFaultPanel(admin);
 }
 
-function showFaultPanel(server: string): void {
+function showFaultPanel(admin: string): void {
   const panel = byId("faults");
   const buttons = byId("fault-buttons");
   const result = byId("fault-result");
@@ -153,7 +182,7 @@ function showFaultPanel(server: string): void {
     b.textContent = f.label;
     b.title = f.title;
     b.addEventListener("click", () => {
-      sendFault(server, f.body).then(
+      sendFault(admin, f.body).then(
         () => (result.textContent = `${f.label}: done (${f.title})`),
         (e: Error) => (result.textContent = e.message),
       );

@@ -1,11 +1,13 @@
 // What this tab received, kept on `window` in plain JSON-friendly form so Playwright can read it
 // with a synchronous page.evaluate (cursors as decimal strings: bigint does not cross evaluate).
-import type { Client, ClientStatus } from "../index";
+import type { Client, ClientStatus, StreamEvent } from "../index";
 
 export interface ReceivedEvent {
   cursor: string;
   payload: string;
   publishedAt: number;
+  /** What the adapter read besides (e.g. a watch event's key); absent when nothing. */
+  meta?: Readonly<Record<string, string>>;
 }
 
 export interface ResetNotice {
@@ -51,9 +53,11 @@ export function createRecording(): DemoRecording {
   return rec;
 }
 
-export function recordEvents(rec: DemoRecording, events: ReadonlyArray<{ topic: string; cursor: bigint; payload: Uint8Array; publishedAt: number }>): void {
+export function recordEvents(rec: DemoRecording, events: ReadonlyArray<StreamEvent<bigint | string>>): void {
   for (const e of events) {
-    (rec.received[e.topic] ??= []).push({ cursor: e.cursor.toString(), payload: decoder.decode(e.payload), publishedAt: e.publishedAt });
+    const got: ReceivedEvent = { cursor: e.cursor.toString(), payload: decoder.decode(e.payload), publishedAt: e.publishedAt };
+    if (e.meta !== undefined) got.meta = e.meta;
+    (rec.received[e.topic] ??= []).push(got);
   }
 }
 

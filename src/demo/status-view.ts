@@ -1,18 +1,7 @@
 // The status badge and its details: what the shared stream is doing right now, as the engine
 // reports it (level-triggered), plus this tab's role and the server's own view of streams.
 import type { AdminStats } from "./admin";
-
-/** The fields of the client's status the demo shows. */
-export interface ShownStatus {
-  state: string;
-  connection: number;
-  serverEpoch: string;
-  role?: string;
-  lastError?: { code: string; message: string };
-  nextAttemptAt?: number;
-  liveTopics: string[];
-  topics: string[];
-}
+import { badgeWord, errorLine, type ErrorClock, type ShownStatus } from "./status-words";
 
 function fill(dl: HTMLElement, rows: Array<[string, string]>): void {
   dl.replaceChildren(
@@ -27,10 +16,13 @@ function fill(dl: HTMLElement, rows: Array<[string, string]>): void {
   );
 }
 
-export function renderStatus(badge: HTMLElement, details: HTMLElement, s: ShownStatus, now: number): void {
-  badge.dataset.state = s.state;
+/** Paints the badge and the details; `joined` is how many topics this tab joined. */
+export function renderStatus(badge: HTMLElement, details: HTMLElement, s: ShownStatus, errors: ErrorClock, joined: number, now: number): void {
+  const word = badgeWord(s, joined);
+  badge.dataset.state = word.tone;
+  badge.title = word.why;
   const label = badge.querySelector("#status-state");
-  if (label) label.textContent = s.state;
+  if (label) label.textContent = word.text;
   const catchingUp = s.topics.filter((t) => !s.liveTopics.includes(t));
   const retry = s.state === "backoff" && s.nextAttemptAt !== undefined ? `in ${Math.max(0, (s.nextAttemptAt - now) / 1000).toFixed(1)} s` : "—";
   fill(details, [
@@ -40,9 +32,10 @@ export function renderStatus(badge: HTMLElement, details: HTMLElement, s: ShownS
     ["server epoch", s.serverEpoch || "—"],
     ["live topics", s.liveTopics.join(", ") || "—"],
     ["catching up", catchingUp.join(", ") || "—"],
-    ["last error", s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : "—"],
+    ["last error", errorLine(errors, now)],
     ["next retry", retry],
   ]);
+  details.querySelector('dd[data-key="last error"]')?.classList.toggle("bad", errors.shown !== undefined);
 }
 
 export function renderStats(dl: HTMLElement, stats: AdminStats | Error): void {

@@ -1,17 +1,26 @@
-// One card per joined topic: a live log of events with their cursors, whether the topic is
-// live or still catching up, and reset notices (the app must be told, never silently skipped).
+// One card per joined topic: a live log of events with their cursors, a chip saying whether the
+// topic is live, catching up or waiting for the stream (status-words.ts decides), reset notices
+// (the app must be told, never silently skipped) and this tab's publishes as they progress.
+import type { Word } from "./status-words";
 
 /** Lines kept per topic; older ones scroll away (the recording on window keeps all). */
 export const LOG_LINES = 200;
 
 export interface TopicView {
   append(events: ReadonlyArray<{ cursor: bigint; payload: Uint8Array }>): void;
-  markLive(): void;
+  /** What the chip says. */
+  show(word: Word): void;
   notice(text: string): void;
+  /** A log line for a publish in progress; `update` rewrites it as it becomes durable, then acknowledged. */
+  publishing(): { update(text: string): void };
   remove(): void;
 }
 
 const decoder = new TextDecoder();
+
+const PUBLISH_WHY =
+  "Published from this tab. Durable: stored in the outbox (IndexedDB), so it is sent even if every tab closes. " +
+  "Acknowledged: the server stored it under this cursor.";
 
 export function createTopicView(container: HTMLElement, topic: string, onLeave: () => void): TopicView {
   const card = document.createElement("article");
@@ -22,7 +31,6 @@ export function createTopicView(container: HTMLElement, topic: string, onLeave: 
   title.textContent = topic;
   const tag = document.createElement("span");
   tag.className = "tag";
-  tag.textContent = "catching up";
   const count = document.createElement("span");
   count.className = "hint";
   const leave = document.createElement("button");
@@ -37,9 +45,10 @@ export function createTopicView(container: HTMLElement, topic: string, onLeave: 
   container.append(card);
   let total = 0;
 
-  const line = (className: string, cursor: string, text: string) => {
+  const line = (className: string, cursor: string, text: string, title = "") => {
     const li = document.createElement("li");
     li.className = className;
+    li.title = title;
     const c = document.createElement("span");
     c.className = "cursor";
     c.textContent = cursor;
@@ -48,7 +57,9 @@ export function createTopicView(container: HTMLElement, topic: string, onLeave: 
     li.append(c, t);
     log.append(li);
     while (log.childElementCount > LOG_LINES) log.firstElementChild?.remove();
+    return t;
   };
+  const scroll = () => void (log.scrollTop = log.scrollHeight);
 
   return {
     append(events) {
@@ -56,14 +67,21 @@ export function createTopicView(container: HTMLElement, topic: string, onLeave: 
       for (const e of events.slice(-LOG_LINES)) line("event", `#${e.cursor}`, decoder.decode(e.payload));
       total += events.length;
       count.textContent = `${total} received`;
-      log.scrollTop = log.scrollHeight;
+      scroll();
     },
-    markLive() {
-      tag.textContent = "live";
-      tag.classList.add("live");
+    show(word) {
+      tag.textContent = word.text;
+      tag.dataset.tone = word.tone;
+      tag.title = word.why;
     },
     notice(text) {
       line("notice", "!", text);
+      scroll();
+    },
+    publishing() {
+      const t = line("publish", "↑", "", PUBLISH_WHY);
+      scroll();
+      return { update: (next) => void (t.textContent = next) };
     },
     remove: () => card.remove(),
   };

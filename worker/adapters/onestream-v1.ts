@@ -17,7 +17,7 @@ import {
 } from "../../proto/gen/onestream/v1/stream_pb";
 import { ProtocolError } from "../engine/errors";
 import type { ResetReason } from "../../contract/types";
-import { defineAdapter, type AdapterCall, type AnyAdapter, type Frame } from "./adapter";
+import { defineAdapter, type AdapterCall, type AnyAdapter, type FrameOf } from "./adapter";
 
 /** Largest uint64: a cursor no topic can have reached. */
 const PAST_ANY_HEAD = 0xffff_ffff_ffff_ffffn;
@@ -47,7 +47,7 @@ export function onestreamV1(): AnyAdapter {
     return s;
   };
 
-  function read(res: SubscribeResponse, call: AdapterCall): Frame | Frame[] | undefined {
+  function read(res: SubscribeResponse, call: AdapterCall<bigint>): FrameOf<bigint> | FrameOf<bigint>[] | undefined {
     const { frame } = res;
     const state = stateOf(call);
     if (call.received === 0 && frame.case !== "hello") throw new ProtocolError(`"${frame.case ?? "unknown"}" frame before Hello`);
@@ -59,7 +59,7 @@ export function onestreamV1(): AnyAdapter {
         return { kind: "open", epoch, heartbeatMs };
       }
       case "events": {
-        const out: Frame[] = [];
+        const out: FrameOf<bigint>[] = [];
         let run: Event[] = [];
         for (const ev of frame.value.events) {
           if (state.owed.delete(ev.topic) && ev.cursor > 0n) {
@@ -103,7 +103,7 @@ export function onestreamV1(): AnyAdapter {
     request: (topics, call) => ({
       historyOnly: call.historyOnly,
       topics: topics.map(({ topic, after, epoch }) => {
-        if (after !== undefined) return { topic, after: after as bigint, epoch: epoch ?? "" };
+        if (after !== undefined) return { topic, after, epoch: epoch ?? "" };
         if (!probeWorks) return { topic };
         stateOf(call).probes.add(topic);
         return { topic, after: PAST_ANY_HEAD, epoch: "" };
@@ -118,7 +118,7 @@ export function onestreamV1(): AnyAdapter {
   });
 }
 
-function eventsFrame(events: readonly Event[]): Frame {
+function eventsFrame(events: readonly Event[]): FrameOf<bigint> {
   return {
     kind: "events",
     events: events.map((ev) => ({ topic: ev.topic, cursor: ev.cursor, payload: ev.payload, publishedAt: Number(ev.publishedAtMs) })),

@@ -12,7 +12,7 @@ import {
   type SubscribeResponse,
 } from "../../proto/gen/onestream/v1/stream_pb";
 import type { CallOptions, Frame } from "../engine/types";
-import { defineAdapter } from "./adapter";
+import { defineAdapter, type FrameOf } from "./adapter";
 import { connectUpstream, type Rpc } from "./upstream";
 
 const opts = (): CallOptions & { historyOnly: boolean } => ({ signal: new AbortController().signal, headers: {}, historyOnly: false });
@@ -52,7 +52,7 @@ describe("connectUpstream", () => {
       request: () => ({}),
       read: (res) =>
         res.frame.case === "events"
-          ? { kind: "events", events: res.frame.value.events.map((e) => ({ topic: e.topic, cursor: e.cursor === 2n ? "t2" : e.cursor, payload: e.payload })) }
+          ? { kind: "events", events: res.frame.value.events.map((e) => ({ topic: e.topic, cursor: e.cursor === 2n ? "t2" : (e.cursor as never), payload: e.payload })) }
           : undefined,
     });
     const out = await frames(connectUpstream(adapter, fakeRpc([batch(1n, 2n)]), (m) => warnings.push(m)));
@@ -66,7 +66,7 @@ describe("connectUpstream", () => {
       method: StreamService.method.subscribe,
       cursor: "ordered",
       request: () => ({}),
-      read: (): Frame[] => [
+      read: (): FrameOf<bigint>[] => [
         { kind: "reset", topic: "a", reason: "nonsense" as never, resumeAfter: 1n },
         { kind: "progress", topic: "", cursor: 1n },
         { kind: "heartbeat" },
@@ -75,6 +75,16 @@ describe("connectUpstream", () => {
     const out = await frames(connectUpstream(adapter, fakeRpc([batch(1n)]), (m) => warnings.push(m)));
     expect(out).toEqual([{ kind: "heartbeat" }]);
     expect(warnings).toHaveLength(2);
+  });
+
+  it("a response the adapter reads into nothing still counts as a sign of life (a heartbeat)", async () => {
+    const adapter = defineAdapter({
+      method: StreamService.method.subscribe,
+      cursor: "ordered",
+      request: () => ({}),
+      read: () => undefined, // e.g. Firestore's ADD, a keep-alive the adapter does not name
+    });
+    expect(await frames(connectUpstream(adapter, fakeRpc([batch(1n), batch(2n)])))).toEqual([{ kind: "heartbeat" }, { kind: "heartbeat" }]);
   });
 
   it("counts responses for the adapter: `received` is 0 while the first is read", async () => {
@@ -126,6 +136,20 @@ describe("connectUpstream", () => {
       { kind: "reset", topic: "a", reason: "retention", resumeAfter: 7n },
     ]);
     expect(up.resetsFor!(new Error("network"), [{ topic: "a" }])).toBeUndefined();
+  });
+
+  it("the compiler holds an adapter to its cursor kind (tsc checks the expect-error)", () => {
+    const adapter = defineAdapter({
+      method: StreamService.method.subscribe,
+      cursor: "opaque",
+      request: ([t]) => {
+        const after: string | undefined = t?.after; // not bigint | string
+        return { topics: after === undefined ? [] : [{ topic: t!.topic }] };
+      },
+      // @ts-expect-error: a bigint cursor from an opaque adapter
+      read: () => ({ kind: "progress", topic: "a", cursor: 1n }),
+    });
+    expect(adapter.cursor).toBe("opaque");
   });
 
   it("refuses an adapter with no cursor kind", () => {

@@ -5,9 +5,10 @@
 import type { DescMessage, DescMethodServerStreaming, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { topicProblem } from "../../contract/topic";
-import { ProtocolError } from "../engine/errors";
+import { OversizedMessageError, ProtocolError, oversizedIn } from "../engine/errors";
 import type { CallOptions, CursorKind, Frame, OpenOptions, ResetFrame, TopicStart, Upstream, WireEvent } from "../engine/types";
 import type { AdapterCall, AnyAdapter } from "./adapter";
+import { decodePrefix } from "./partial-message";
 
 /** The two call shapes the engine needs, over whatever carries them (connect-web, or a test fake). */
 export interface Rpc {
@@ -51,14 +52,26 @@ export function connectUpstream(adapter: AnyAdapter, rpc: Rpc, warn: (message: s
     async *open(topics: readonly TopicStart[], opts: OpenOptions): AsyncIterable<Frame> {
       const call = { topics, historyOnly: opts.historyOnly, received: 0, warn };
       const request = adapter.request(topics, call);
-      for await (const response of rpc.serverStream(adapter.method, request, opts)) {
+      const framesOf = (response: MessageShape<DescMessage>): Frame[] => {
         const read = adapter.read(response, call);
         call.received++;
-        if (read === undefined) continue;
+        if (read === undefined) return [{ kind: "heartbeat" }];
+        const out: Frame[] = [];
         for (const frame of Array.isArray(read) ? (read as readonly Frame[]) : [read as Frame]) {
           const checked = checkFrame(frame, kind, warn);
-          if (checked !== undefined) yield checked;
+          if (checked !== undefined) out.push(checked);
         }
+        // Whatever it meant to the adapter (an ADD, a keep-alive it does not name), a response
+        // proves the stream alive: the idle watchdog must hear of it.
+        return out.length > 0 ? out : [{ kind: "heartbeat" }];
+      };
+      try {
+        for await (const response of rpc.serverStream(adapter.method, request, opts)) yield* framesOf(response);
+      } catch (e) {
+        const oversized = oversizedIn(e);
+        if (oversized === undefined) throw e;
+        yield* skipOversized(oversized, framesOf(decodePrefix(adapter.method.output, oversized.prefix)));
+        throw oversized;
       }
     },
 
@@ -84,6 +97,25 @@ export function connectUpstream(adapter: AnyAdapter, rpc: Rpc, warn: (message: s
           },
         }),
   };
+}
+
+/**
+ * The frames read from an oversized message's first bytes: its complete events go through, the
+ * last one (the one the limit cut) becomes an explicit "oversized" reset after its cursor, so the
+ * reopened call skips it and every other topic carries on. Without an event to blame, nothing.
+ */
+function* skipOversized(err: OversizedMessageError, frames: Frame[]): Generator<Frame> {
+  let blamed: WireEvent | undefined;
+  for (let i = frames.length - 1; i >= 0 && blamed === undefined; i--) {
+    const f = frames[i]!;
+    if (f.kind !== "events") continue;
+    blamed = f.events[f.events.length - 1]!;
+    frames[i] = { kind: "events", events: f.events.slice(0, -1) };
+  }
+  if (blamed === undefined) return;
+  for (const f of frames) if (f.kind !== "events" || f.events.length > 0) yield f;
+  err.message = `${err.message}: the event of "${blamed.topic}" at cursor ${String(blamed.cursor)} was skipped`;
+  yield { kind: "reset", topic: blamed.topic, reason: "oversized", resumeAfter: blamed.cursor };
 }
 
 function validCursor(c: unknown, kind: CursorKind): boolean {

@@ -4,8 +4,8 @@
 // connections). The state machines that decide what a call is for live in main-stream.ts and
 // catchup.ts; this file only knows how one call runs.
 import type { EngineContext } from "./context";
-import { idleTimeoutMs } from "./config";
-import { ProtocolError, StaleError } from "./errors";
+import { clampHeartbeat, idleTimeoutMs } from "./config";
+import { ProtocolError, StaleError, StalledError } from "./errors";
 import type { Frame, TopicStart } from "./types";
 import { STALE, watchdog } from "./watchdog";
 
@@ -29,6 +29,10 @@ export class Call {
   readonly caughtUp = new Set<string>();
   /** Sleep/wake made us doubt it: replace it (make-before-break). */
   suspect = false;
+  /** Every topic caught up at some point: the server was demonstrably working (backoff health). */
+  reachedLive = false;
+  /** Why we ended it ourselves with an error (a stalled catch-up), if we did. */
+  failure: Error | undefined;
 
   constructor(
     readonly starts: readonly TopicStart[],
@@ -49,6 +53,16 @@ export class Call {
     this.cancelled = true;
     this.ctrl.abort();
   }
+
+  /** Ends it with `error` (the outcome is that error, not a cancellation). */
+  fail(error: Error): void {
+    this.failure ??= error;
+    this.ctrl.abort();
+  }
+
+  get allCaughtUp(): boolean {
+    return this.topics.every((t) => this.caughtUp.has(t));
+  }
 }
 
 /**
@@ -61,13 +75,16 @@ export async function runCall(
   handlers: { onOpen: () => void; onFrame: (frame: Frame) => void },
 ): Promise<Outcome> {
   const { config, clock, upstream } = ctx;
+  const heartbeat = (f: Frame): number | undefined =>
+    clampHeartbeat(f.kind === "open" && f.heartbeatMs !== undefined ? f.heartbeatMs : upstream.heartbeatMs, (m) => ctx.warnOnce("heartbeat", m));
+  const stall = new StallWatch(ctx, call);
   try {
     const headers = await ctx.headersFor(call.auth);
     if (call.cancelled) return { kind: "cancelled" };
     const frames = watchdog(upstream.open(call.starts, { signal: call.ctrl.signal, headers, historyOnly: call.historyOnly }), {
       clock,
       idleMs: idleTimeoutMs(config, undefined),
-      idleMsAfter: (f) => (call.open ? undefined : idleTimeoutMs(config, promisedHeartbeat(f, upstream.heartbeatMs))),
+      idleMsAfter: (f) => (call.open ? undefined : idleTimeoutMs(config, heartbeat(f))),
       onStale: () => call.ctrl.abort(),
       signal: call.ctrl.signal,
     });
@@ -77,26 +94,53 @@ export async function runCall(
       if (!call.open) {
         call.openedAt = clock.monotonic();
         if (item.kind === "open") call.epoch = item.epoch ?? "";
-        call.heartbeatMs = promisedHeartbeat(item, upstream.heartbeatMs);
+        call.heartbeatMs = heartbeat(item);
         handlers.onOpen();
         if (call.cancelled) break;
       } else if (item.kind === "open") {
         throw new ProtocolError("second open frame on one call");
       }
       handlers.onFrame(item);
+      stall.saw(item);
     }
     if (call.cancelled) return { kind: "cancelled" };
+    if (call.failure !== undefined) return { kind: "error", error: call.failure };
     if (!call.open) throw new ProtocolError("stream ended before its first frame");
     return { kind: "ok" };
   } catch (error) {
-    return call.cancelled ? { kind: "cancelled" } : { kind: "error", error };
+    if (call.cancelled) return { kind: "cancelled" };
+    return { kind: "error", error: call.failure ?? error };
   } finally {
+    stall.stop();
     call.ctrl.abort(); // frees the fetch whatever happened (a no-op after a clean end)
   }
 }
 
-/** The heartbeat a call promises: its open frame's, else the protocol's static one. */
-function promisedHeartbeat(first: Frame, fallback: number | undefined): number | undefined {
-  const advertised = first.kind === "open" ? first.heartbeatMs : undefined;
-  return advertised ?? fallback;
+/**
+ * While a call catches up, some frame that moves it on (events, a bookmark, a reset, a caught-up
+ * marker) must come every catchupStallMs; heartbeats alone keep a stream alive, not a catch-up.
+ */
+class StallWatch {
+  private cancel: (() => void) | undefined;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly call: Call,
+  ) {}
+
+  saw(frame: Frame): void {
+    if (this.call.allCaughtUp) {
+      this.call.reachedLive = true;
+      return this.stop();
+    }
+    if (frame.kind === "heartbeat" && this.cancel !== undefined) return;
+    this.stop();
+    const ms = this.ctx.config.catchupStallMs;
+    this.cancel = this.ctx.clock.setTimeout(() => this.call.fail(new StalledError(ms)), ms);
+  }
+
+  stop(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+  }
 }

@@ -46,7 +46,10 @@ export const KNOBS = {
   maxPayloadBytes: { default: DEFAULT_MAX_PAYLOAD_BYTES, min: 1, max: DEFAULT_MAX_PAYLOAD_BYTES * 16 },
   /** One publish call is abandoned (and retried) after this. */
   publishTimeoutMs: { default: 30 * SECOND, min: SECOND, max: MAX_DURATION_MS },
-  /** Events accepted but not yet persisted+delivered; above it the stream reader waits (backpressure). */
+  /**
+   * Events delivered but not yet acknowledged by any subscriber that are tracked for storing their
+   * cursor; beyond it the oldest are let go (the stored cursor then waits for a later ack).
+   */
   maxQueuedEvents: { default: 200_000, min: 1, max: 10_000_000 },
   /** Live events buffered for one subscriber while its history catches up; above it: overflow. */
   catchupBufferEvents: { default: 50_000, min: 1, max: 10_000_000 },
@@ -57,8 +60,13 @@ export const KNOBS = {
    * shares 6 connections per host: unbounded catch-ups would starve the main stream and publishes.
    */
   maxCatchupStreams: { default: 2, min: 1, max: 16 },
-  /** Wait before retrying a failed cursor save (delivery pauses meanwhile; nothing is lost). */
+  /** Wait before retrying a failed cursor save (delivery goes on meanwhile; nothing is lost). */
   storageRetryMs: { default: SECOND, min: 10, max: MAX_DURATION_MS },
+  /**
+   * A call still catching up that sends no event, bookmark, reset or caught-up marker for this
+   * long (heartbeats alone do not count) is reopened: history that never ends is a stuck server.
+   */
+  catchupStallMs: { default: 30 * SECOND, min: SECOND, max: MAX_DURATION_MS },
 } as const satisfies Record<string, Knob>;
 
 export type EngineConfig = { -readonly [K in keyof typeof KNOBS]: number };
@@ -92,6 +100,20 @@ export function resolveConfig(
   }
   if (out.slowFloorMs < out.backoffFloorMs) out.slowFloorMs = out.backoffFloorMs;
   return out;
+}
+
+/**
+ * Ceiling on a heartbeat interval a server advertises. A lying or misconfigured server that says
+ * "2^32-1 ms" would otherwise switch the watchdog off; every proxy in front of it cuts silent
+ * streams long before this anyway (nginx and ALB after 60 s, Cloudflare after 100 s).
+ */
+export const MAX_ADVERTISED_HEARTBEAT_MS = 5 * 60 * SECOND;
+
+/** The advertised heartbeat, clamped to MAX_ADVERTISED_HEARTBEAT_MS; `warn` hears when it was. */
+export function clampHeartbeat(heartbeatMs: number | undefined, warn: (message: string) => void): number | undefined {
+  if (heartbeatMs === undefined || !(heartbeatMs > MAX_ADVERTISED_HEARTBEAT_MS)) return heartbeatMs;
+  warn(`onestream: the server advertised a heartbeat of ${heartbeatMs} ms; using ${MAX_ADVERTISED_HEARTBEAT_MS} ms`);
+  return MAX_ADVERTISED_HEARTBEAT_MS;
 }
 
 /**

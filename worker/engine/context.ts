@@ -16,6 +16,8 @@ export interface EngineContext {
   readonly random: Random;
   readonly upstream: Upstream;
   warn(message: string): void;
+  /** `warn`, once per engine for each `key` (a lying server would say the same thing every call). */
+  warnOnce(key: string, message: string): void;
   /** The app's auth headers for a call (never persisted). */
   headersFor(auth: Auth): Promise<Record<string, string>>;
   /** Per topic, where the stream is: the last cursor accepted (deduped against). */

@@ -106,6 +106,11 @@ export class Fanout {
     for (const t of sub.topics) this.byTopic.set(t, [...(this.byTopic.get(t) ?? []), sub]);
   }
 
+  /** Every active subscriber (each once). */
+  all(): Subscriber[] {
+    return [...new Set([...this.byTopic.values()].flat())];
+  }
+
   remove(sub: Subscriber): void {
     sub.active = false;
     for (const t of sub.topics) {

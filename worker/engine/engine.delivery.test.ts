@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { event, FakeClock, FakeServer, frames, MemoryStorage, Recorder, ResetReason, ScriptedTransport, startEngine, startLiveOnScript } from "../testing";
-import type { Cursor, Delivery } from "./types";
+import type { Delivery } from "./types";
 
 describe("engine: persistence and dedupe", () => {
   it("stores a cursor only once a subscriber acknowledged it, one transaction per save", async () => {

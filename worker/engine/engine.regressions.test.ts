@@ -139,26 +139,24 @@ describe("reset() (logout) leaves nothing of the old positions behind", () => {
     const storage = new MemoryStorage();
     const saved: bigint[] = [];
     const save = storage.saveCursors.bind(storage);
-    storage.saveCursors = (user, records) => {
+    storage.saveCursors = (user, records, forget) => {
       saved.push(...records.map((r) => r.cursor as bigint));
-      return save(user, records);
+      return save(user, records, forget);
     };
     const h = startEngine({ storage });
-    h.engine.subscribe(["a"], () => {});
+    h.engine.subscribe(["a"], new Recorder().sink);
     await h.clock.advance(30);
     h.storage.failNext("saveCursors", 1);
     h.server.publish("a", 3);
     await h.clock.advance(10); // cursor 3 failed to save; the retry waits
-    h.server.wedge();
-    h.server.publish("a", 2); // head 5, unseen by us
     const before = saved.length;
     await h.engine.reset();
     await h.clock.advance(5_000);
-    expect(saved.slice(before)).not.toContain(3n);
-    expect(h.storage.cursorOf("alice", "a")).toBe(5n); // the fresh stream's "now"
+    expect(saved.slice(before)).toEqual([]);
+    expect(h.storage.cursorOf("alice", "a")).toBeUndefined();
   });
 
-  it("reconnects fresh: the old stream is aborted and every topic is asked for live from now", async () => {
+  it("ends every subscription with a notice, closes the stream, and stores nothing until the app subscribes again", async () => {
     const h = startEngine();
     const rec = new Recorder();
     h.engine.subscribe(["a"], rec.sink);
@@ -166,15 +164,20 @@ describe("reset() (logout) leaves nothing of the old positions behind", () => {
     h.server.publish("a", 2);
     await h.clock.advance(10);
     await h.engine.reset();
+    await h.clock.advance(1_500);
+    expect(rec.deliveries.at(-1)).toEqual({ kind: "ended", reason: "reset" });
+    expect(h.server.openStreams).toBe(0);
+    h.server.publish("a", 3);
+    await h.clock.advance(1_500);
+    expect(rec.cursors("a")).toEqual([1, 2]);
+    expect(h.storage.cursors.get("alice")).toBeUndefined();
+    const again = new Recorder();
+    h.engine.subscribe(["a"], again.sink);
     await h.clock.advance(30);
-    expect(h.server.requests).toHaveLength(2);
-    expect(h.server.requests[1]!.topics.map((t) => t.after)).toEqual([PAST_ANY_HEAD]);
-    expect(h.server.openStreams).toBe(1);
     h.server.publish("a");
     await h.clock.advance(10);
-    expect(rec.cursors("a")).toEqual([1, 2, 3]);
-    expect(h.storage.cursorOf("alice", "a")).toBe(3n);
-    expect(h.engine.status().state).toBe("live");
+    expect(again.cursors("a")).toEqual([6]); // from now
+    expect(h.storage.cursorOf("alice", "a")).toBe(6n);
   });
 
   it("reset() during the initial load is not undone by the load", async () => {

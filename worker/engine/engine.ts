@@ -2,6 +2,7 @@
 // watched for silence, reconnected without storms. This file wires the parts and holds the
 // lifecycle (load, subscribe, hints, close, logout); the parts are
 //   main-stream.ts  the call that carries every topic, and why it ends and when the next starts
+//   subscribers.ts  who is delivered to, and where each one starts
 //   catchup.ts      history calls for subscribers whose cursor is older than the stream
 //   delivery.ts     the dispatcher and the fan-out to subscribers (with acknowledgements)
 //   ledger.ts       which cursor may be stored: what a subscriber acknowledged
@@ -16,7 +17,7 @@ import { Catchups } from "./catchup";
 import { type EngineConfig, resolveConfig } from "./config";
 import type { EngineContext } from "./context";
 import { Positions } from "./cursors";
-import { Dispatcher, Fanout, Subscriber, type Op, type Sink } from "./delivery";
+import { Dispatcher, Fanout, type Op } from "./delivery";
 import { ClosedError, FailedError } from "./errors";
 import { Ledger } from "./ledger";
 import { MainStream } from "./main-stream";
@@ -24,6 +25,7 @@ import { Outbox } from "./outbox";
 import { CursorSaver } from "./saver";
 import { watchSleep } from "./sleep-watch";
 import { StatusCell } from "./status";
+import { Subscribers } from "./subscribers";
 import { TopicSet } from "./topics";
 import type {
   Cursor,
@@ -33,12 +35,10 @@ import type {
   ErrorInfo,
   NetworkHint,
   OutboxRecord,
-  Since,
   State,
   Status,
-  Subscription,
 } from "./types";
-import { isNetworkHint, subscribeProblem } from "../../contract/validate";
+import { isNetworkHint } from "../../contract/validate";
 
 export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>): Engine {
   const { upstream, storage, clock, random, user } = deps;
@@ -77,13 +77,12 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   let offline = false;
   let stopSleepWatch: (() => void) | undefined;
   let onlineWaiters: (() => void)[] = [];
-  let subIds = 0;
   /** Bumped by reset(): a load that was in flight then must not bring wiped state back. */
   let generation = 0;
   /** reset()s in progress: no stream opens until the wipe is done. */
   let resetting = 0;
   const running = new Set<Promise<void>>();
-  const pendingActivation: [Subscriber, Since][] = [];
+  const warnedOnce = new Set<string>();
 
   const topicSet = new TopicSet();
   const positions = new Positions();
@@ -100,7 +99,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     retryMs: config.storageRetryMs,
   });
   const ledger = new Ledger(config.maxQueuedEvents, () => saver.kick());
-  const fanout = new Fanout({ warn, settle: (p) => ledger.ack(p), bufferLimit: config.catchupBufferEvents, overflow: cutOverflowed });
+  const fanout = new Fanout({ warn, settle: (p) => ledger.ack(p), bufferLimit: config.catchupBufferEvents, overflow: (sub) => subscribers.cutOverflowed(sub) });
   const dispatcher = new Dispatcher((ops) => {
     fanout.dispatch(ops);
     trackDelivered(ops);
@@ -111,6 +110,11 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     random,
     upstream,
     warn,
+    warnOnce(key, message) {
+      if (warnedOnce.has(key)) return;
+      warnedOnce.add(key);
+      warn(message);
+    },
     headersFor,
     positions,
     delivered,
@@ -133,6 +137,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     caughtUp: () => catchups.mainCaughtUp(),
   });
   const catchups = new Catchups(ctx, { current: () => main.current, serverEpoch: () => main.serverEpoch });
+  const subscribers = new Subscribers(ctx, catchups, { topicsChanged, ready: () => ready });
   const outbox = new Outbox({
     upstream,
     storage,
@@ -159,7 +164,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     if (!wiped) positions.load(state[0].filter((r) => (ordered ? typeof r.cursor === "bigint" : typeof r.cursor === "string")));
     ready = true;
     if (!wiped) outbox.load(state[1]);
-    for (const [sub, since] of pendingActivation.splice(0)) if (sub.active) activate(sub, since);
+    subscribers.placePending();
     stopSleepWatch = watchSleep(clock, config, suspect);
     main.ensure();
     refresh();
@@ -195,7 +200,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
 
   function fail(info: ErrorInfo): void {
     if (closed || failure !== undefined) return;
-    failure = info;
+    failure = { ...info, at: clock.now() };
     warn(`onestream: engine failed: ${info.code}: ${info.message}`);
     stopEverything();
     outbox.stop(new FailedError(info));
@@ -248,78 +253,6 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
         else delivered.set(op.topic, op.resumeAfter);
       }
     }
-  }
-
-  // ---- subscribers ----
-  function subscribe(topics: string[], sink: Sink, opts?: { since?: Since }): Subscription {
-    if (closed) throw new ClosedError();
-    const since = opts?.since ?? "stored";
-    const problem = subscribeProblem(topics, since);
-    if (problem !== undefined) throw new TypeError(`subscribe: ${problem}`);
-    if (typeof sink !== "function") throw new TypeError("subscribe: sink must be a function");
-    if (typeof since === "object" && Object.values(since).some((c) => (ordered ? typeof c !== "bigint" : typeof c !== "string"))) {
-      throw new TypeError(`subscribe: this stream's cursors are ${ordered ? "bigints" : "opaque strings"}`);
-    }
-    const unique = [...new Set(topics)];
-    const added = topicSet.countNew(unique);
-    if (topicSet.size + added > config.maxStreamTopics) {
-      throw new RangeError(`subscribe: the stream would carry ${topicSet.size + added} topics, over the limit of ${config.maxStreamTopics}`);
-    }
-    const sub = new Subscriber(++subIds, unique, sink, ordered);
-    fanout.add(sub);
-    if (topicSet.add(sub.topics)) topicsChanged();
-    if (ready) activate(sub, since);
-    else pendingActivation.push([sub, since]);
-    let done = false;
-    return {
-      unsubscribe() {
-        if (done) return;
-        done = true;
-        unsubscribe(sub);
-      },
-    };
-  }
-
-  function activate(sub: Subscriber, since: Since): void {
-    const history = new Map<string, Cursor>();
-    for (const t of sub.topics) {
-      const p = positions.get(t)?.cursor;
-      if (since === "now") {
-        // Live already: from what was handed over, not from what was accepted, so the events
-        // still queued behind a save reach it too (a resync with "now" must not lose them).
-        const d = delivered.get(t);
-        if (!fanout.everLive.has(t)) (sub.skipUntilLive ??= new Set()).add(t);
-        else if (d !== undefined && ordered) (sub.floor ??= new Map()).set(t, d);
-      } else if (since !== "stored") {
-        const c = since[t];
-        if (c === undefined) continue; // no cursor for this topic: "stored"
-        if (ordered) {
-          if (p !== undefined && (c as bigint) >= (p as bigint)) (sub.floor ??= new Map()).set(t, c);
-          else history.set(t, c);
-        } else if (c === delivered.get(t)) {
-          continue; // joins exactly where delivery is
-        } else if (c === p) {
-          (sub.floor ??= new Map()).set(t, c); // the events up to it are queued: skip through it
-        } else history.set(t, c);
-      }
-    }
-    if (history.size > 0) catchups.add(sub, history);
-    dispatcher.push({ kind: "joined", sub });
-  }
-
-  function unsubscribe(sub: Subscriber): void {
-    if (!sub.active) return;
-    fanout.remove(sub);
-    catchups.stop(sub);
-    if (closed) return;
-    if (topicSet.remove(sub.topics).length > 0) topicsChanged();
-  }
-
-  function cutOverflowed(sub: Subscriber): void {
-    warn(`onestream: subscriber ${sub.id} fell more than ${config.catchupBufferEvents} events behind during catch-up; cut`);
-    const topics = [...sub.topics];
-    fanout.sendDirect(sub, { kind: "overflow", topics });
-    unsubscribe(sub);
   }
 
   // ---- network hints and sleep/wake ----
@@ -393,6 +326,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     resetting++;
     try {
       stopStreams();
+      subscribers.endAll();
       dispatcher.discard();
       ledger.clear();
       saver.discard();
@@ -424,8 +358,16 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
   }
 
   return {
-    subscribe,
+    subscribe(topics, sink, opts) {
+      if (closed) throw new ClosedError();
+      return subscribers.add(topics, sink, opts?.since ?? "stored");
+    },
     publish,
+    durable(key) {
+      if (closed) return Promise.reject(new ClosedError());
+      if (failure !== undefined) return Promise.reject(new FailedError(failure));
+      return ready ? outbox.durable(key) : loaded.then(() => outbox.durable(key));
+    },
     hint,
     status() {
       if (closed) throw new ClosedError();

@@ -71,6 +71,20 @@ describe("engine over any upstream", () => {
     expect(storage.cursorOf("alice", "a")).toBe(90n);
   });
 
+  it("a bookmark is saved: an engine started later resumes after it (a quiet topic stays inside retention)", async () => {
+    const h = await scripted();
+    h.up.last.send(f.open(), f.events("a", 5n), f.caughtUp(), f.progress("a", 40n));
+    await h.clock.advance(1);
+    expect(h.storage.cursorOf("alice", "a")).toBe(40n);
+    await h.engine.close();
+
+    const up = new ScriptedUpstream();
+    const later = startEngine({ clock: h.clock, upstream: up, storage: h.storage });
+    later.engine.subscribe(["a"], () => {});
+    await h.clock.advance(20);
+    expect(up.last.resume).toEqual({ a: 40n });
+  });
+
   it("a bookmark never moves an ordered position back", async () => {
     const h = await scripted();
     h.up.last.send(f.open(), f.events("a", 5n), f.caughtUp(), f.progress("a", 3n));

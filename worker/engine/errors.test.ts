@@ -1,7 +1,7 @@
 // The classification table: what each connect-es code makes the engine do.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { classify, ClosedError, StaleError } from "./errors";
+import { classify, ClosedError, StaleError, StalledError } from "./errors";
 
 const verdict = (e: unknown) => classify(e).verdict;
 
@@ -31,6 +31,25 @@ describe("error classification", () => {
       expect(verdict(new ConnectError("x", code))).toBe("terminal");
     }
     expect(classify(new ConnectError("no", Code.PermissionDenied)).info).toEqual({ code: "permission_denied", message: "no" });
+  });
+
+  it("a bare HTTP error from a proxy (no gRPC status) is retried with the long floor, never terminal", () => {
+    for (const status of [404, 403, 502, 400]) {
+      const fromProxy = new ConnectError(`HTTP ${status}`, status === 404 ? Code.Unimplemented : Code.PermissionDenied, new Headers({ "content-type": "text/html" }));
+      expect(classify(fromProxy)).toMatchObject({ verdict: "retry-slow", info: { code: `http_${status}` } });
+    }
+    expect(verdict(new ConnectError("HTTP 401", Code.Unauthenticated, new Headers()))).toBe("refresh-auth");
+  });
+
+  it("the server's own gRPC status is final, whatever the HTTP status", () => {
+    const real = new ConnectError("HTTP 404", Code.Unimplemented, new Headers({ "grpc-status": "12" }));
+    expect(verdict(real)).toBe("terminal");
+    const trailer = new ConnectError("method not found", Code.Unimplemented, new Headers({ "grpc-status": "12", "grpc-message": "method not found" }));
+    expect(classify(trailer)).toMatchObject({ verdict: "terminal", info: { code: "unimplemented" } });
+  });
+
+  it("reports a stalled catch-up as retryable", () => {
+    expect(classify(new StalledError(30_000))).toMatchObject({ verdict: "retry", info: { code: "stalled" } });
   });
 
   it("reports a watchdog trip as stale", () => {

@@ -6,7 +6,8 @@ import type { ErrorInfo } from "./types";
 
 /**
  * - retry: transient; back off and reopen.
- * - retry-slow: the server is shedding load; back off with the longer floor.
+ * - retry-slow: the server is shedding load, or a proxy answered with a bare HTTP error; back off
+ *   with the longer floor.
  * - refresh-auth: ask getHeaders("refresh") and try once more; a second one is terminal.
  * - terminal: retrying cannot help; the engine (or that one publish) fails.
  */
@@ -34,12 +35,52 @@ const VERDICTS: Record<Code, Verdict> = {
 /** connect-es reports a stream cut in the middle of a message as InvalidArgument with this prefix. */
 const TRANSPORT_PROTOCOL_ERROR = "protocol error";
 
+/**
+ * connect-es turns an HTTP error status with no gRPC status (a proxy, a load balancer, a deploy in
+ * progress) into a code by the HTTP status (404 → Unimplemented, 403 → PermissionDenied) and the
+ * message "HTTP <status>". Only the server's own gRPC status is final; these are retried.
+ */
+const HTTP_ONLY = /^HTTP (\d{3})$/;
+
 /** Thrown into a stream by the idle watchdog: no frame for `idleMs`. */
 export class StaleError extends Error {
   override readonly name = "StaleError";
   constructor(readonly idleMs: number) {
     super(`no frame for ${idleMs} ms (server heartbeats stopped)`);
   }
+}
+
+/** A call still catching up sent no history, bookmark or caught-up marker for too long. */
+export class StalledError extends Error {
+  override readonly name = "StalledError";
+  constructor(readonly stallMs: number) {
+    super(`catching up made no progress for ${stallMs} ms (no events, no caught-up marker)`);
+  }
+}
+
+/**
+ * A response message over the transport's read limit (worker/host/read-limit.ts): not read, only
+ * its first bytes kept so the adapter layer can tell whose event it was and skip it explicitly.
+ */
+export class OversizedMessageError extends Error {
+  override readonly name = "OversizedMessageError";
+  constructor(
+    /** What the envelope declared. */
+    readonly bytes: number,
+    readonly limit: number,
+    /** The message's first bytes. */
+    readonly prefix: Uint8Array,
+  ) {
+    super(`a message of ${bytes} bytes is over the read limit of ${limit} bytes`);
+  }
+}
+
+/** Finds an OversizedMessageError behind the wrappers a transport put around it. */
+export function oversizedIn(err: unknown): OversizedMessageError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof OversizedMessageError) return e;
+  }
+  return undefined;
 }
 
 /** The server broke the protocol in a way that poisons the whole stream (e.g. no Hello first). */
@@ -70,7 +111,16 @@ export function codeName(code: Code): string {
 export function classify(err: unknown): Classified {
   if (err instanceof StaleError) return { verdict: "retry", info: { code: "stale", message: err.message } };
   if (err instanceof ProtocolError) return { verdict: "retry", info: { code: "protocol", message: err.message } };
+  if (err instanceof StalledError) return { verdict: "retry", info: { code: "stalled", message: err.message } };
+  const oversized = oversizedIn(err);
+  if (oversized !== undefined) return { verdict: "retry", info: { code: "oversized", message: err instanceof OversizedMessageError ? err.message : oversized.message } };
   const ce = ConnectError.from(err);
+  const http = HTTP_ONLY.exec(ce.rawMessage);
+  if (http !== null && ce.metadata.get("grpc-status") === null) {
+    // An auth proxy's 401 still means "fresh credentials"; anything else from a proxy: wait, retry.
+    const verdict: Verdict = ce.code === Code.Unauthenticated ? "refresh-auth" : "retry-slow";
+    return { verdict, info: { code: `http_${http[1]}`, message: `${ce.rawMessage} with no gRPC status (a proxy or load balancer answered)` } };
+  }
   let verdict = VERDICTS[ce.code] ?? "retry";
   if (ce.code === Code.InvalidArgument && ce.rawMessage.startsWith(TRANSPORT_PROTOCOL_ERROR)) verdict = "retry";
   return { verdict, info: { code: codeName(ce.code), message: ce.rawMessage } };

@@ -174,6 +174,9 @@ export class MainStream {
         if (p !== undefined && (ordered ? (f.cursor as bigint) <= (p.cursor as bigint) : f.cursor === p.cursor)) return;
         const epoch = f.epoch ?? p?.epoch ?? call.epoch;
         this.ctx.positions.reset(f.topic, f.cursor, epoch, call);
+        // Stored like an event's cursor (once everything before it is acknowledged): a restarted
+        // worker must resume from here too, or a quiet topic's stored position ages out of the
+        // server's history while bookmarks kept it in.
         this.ctx.ledger.recordSilent(f.topic, f.cursor, epoch);
         return;
       }
@@ -273,7 +276,9 @@ export class MainStream {
     if (outcome.kind === "error" && this.current !== undefined && ctx.canOpen() && this.refused(call, outcome.error)) return;
     if (!ctx.canOpen() || outcome.kind === "cancelled") return ctx.refresh();
     const now = ctx.clock.monotonic();
-    const healthyMs = call.openedAt === undefined ? 0 : now - call.openedAt;
+    // A call that caught up proved the server works: its failure starts the backoff afresh (the
+    // floor and the jitter still pace it), so a server that is back is used within seconds.
+    const healthyMs = call.reachedLive ? Infinity : call.openedAt === undefined ? 0 : now - call.openedAt;
     if (outcome.kind === "ok") {
       // A clean end (deploy, max stream age): come back after a little jitter, never in a tight loop.
       if (this.next !== undefined) return ctx.refresh();
@@ -287,7 +292,7 @@ export class MainStream {
       return this.retryIn(throttleRemaining(ctx.config.backoffFloorMs, call.startedAt, now));
     }
     const c = classify(outcome.error);
-    this.lastError = c.info;
+    this.lastError = { ...c.info, at: ctx.clock.now() };
     const verdict = decide(c, call.auth);
     if (verdict === "terminal") return ctx.fail(c.info);
     if (verdict === "refresh") this.authMode = "refresh";

@@ -55,6 +55,8 @@ export class Outbox {
   private inflight: AbortController | undefined;
   private wake: (() => void) | undefined;
   private readonly backoff: Backoff;
+  /** durable() callers waiting for a key not enqueued yet (its publish is still on its way). */
+  private durableWaiters = new Map<string, Array<{ resolve: () => void; reject: (e: unknown) => void }>>();
 
   constructor(private readonly deps: OutboxDeps) {
     this.backoff = new Backoff(deps.config, deps.random);
@@ -100,7 +102,28 @@ export class Outbox {
     return new Promise((resolve, reject) => {
       const stored = this.deps.storage.addOutbox(this.deps.user, record);
       this.queue.set(record.key, { record, stored, waiters: [{ resolve, reject }] });
+      const waiting = this.durableWaiters.get(record.key);
+      if (waiting !== undefined) {
+        this.durableWaiters.delete(record.key);
+        for (const w of waiting) stored.then(w.resolve, w.reject);
+      }
       this.kick();
+    });
+  }
+
+  /**
+   * Resolves once the publish with `key` is committed to storage: from then on it is sent even if
+   * this engine dies (the next one loads it). Rejects if that write fails. For a key not queued
+   * (yet), waits until a publish with it is; the caller races this with the publish itself.
+   */
+  durable(key: string): Promise<void> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const queued = this.queue.get(key);
+    if (queued !== undefined) return queued.stored;
+    return new Promise((resolve, reject) => {
+      const list = this.durableWaiters.get(key) ?? [];
+      list.push({ resolve, reject });
+      this.durableWaiters.set(key, list);
     });
   }
 
@@ -127,6 +150,9 @@ export class Outbox {
 
   private dropAll(err: Error): void {
     this.generation++;
+    const waiting = [...this.durableWaiters.values()].flat();
+    this.durableWaiters = new Map();
+    for (const w of waiting) w.reject(err);
     const dropped = [...this.queue.values()];
     this.queue = new Map();
     this.inflight?.abort();

@@ -1,7 +1,7 @@
 // The engine's contract with the world. The engine is pure: everything that touches a real
 // clock, network, disk or random source comes in through these interfaces, so the same code
 // runs in a SharedWorker, a dedicated Worker, a page, or under vitest with fakes.
-import type { Cursor, Delivery, ErrorInfo, NetworkHint, ResetReason, Since, Status } from "../../contract/types";
+import type { Cursor, Delivery, NetworkHint, ResetReason, Since, Status } from "../../contract/types";
 
 export type * from "../../contract/types";
 
@@ -170,6 +170,8 @@ export interface Engine {
    * changed) publishes again with the same key and waits on the same record, never a second one.
    */
   publish(topic: string, payload: Uint8Array, opts?: { key?: string }): Promise<{ cursor: Cursor | undefined }>;
+  /** Resolves once the publish with `key` is in durable storage (see Outbox.durable). */
+  durable(key: string): Promise<void>;
   hint(h: NetworkHint): void;
   /** The status now. */
   status(): Status;
@@ -181,9 +183,10 @@ export interface Engine {
   /** Teardown in one place. Afterwards every call rejects/throws a ClosedError; status ends "closed". */
   close(): Promise<void>;
   /**
-   * Logout: wipes this user's cursors and outbox (pending publishes reject) and forgets every
-   * position in memory, including saves still queued or waiting to retry. Subscribers stay: the
-   * stream is reopened for them as for topics never seen (live from now). Resolves once wiped.
+   * Logout: every subscriber gets an "ended" delivery and is removed (the stream closes), this
+   * user's cursors and outbox are wiped (pending publishes reject), and every position in memory
+   * is forgotten, including saves still queued or waiting to retry. Nothing is stored again
+   * until someone subscribes again. Resolves once wiped.
    */
   reset(): Promise<void>;
 }

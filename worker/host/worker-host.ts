@@ -20,6 +20,7 @@ import {
   type InitResponse,
   type SubscribeSpec,
 } from "../../contract/protocol";
+import { intKnob } from "./knob";
 import type { LifeLock } from "./life-lock";
 import type { Locks } from "./locks";
 import {
@@ -68,18 +69,6 @@ export interface Host {
   close(): Promise<void>;
 }
 
-/** Integer knob in [1, max]: absent → default; out of range → clamped (and a warning). */
-function knob(value: number | undefined, fallback: number, max: number, name: string, warn: (m: string) => void): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value)) {
-    warn(`onestream: ${name}=${value} is not a number; using ${fallback}`);
-    return fallback;
-  }
-  const clamped = Math.min(max, Math.max(1, Math.floor(value)));
-  if (clamped !== value) warn(`onestream: ${name}=${value} clamped to ${clamped}`);
-  return clamped;
-}
-
 /** One engine subscription behind a tab's subscription, and the topics it still serves. */
 interface Part {
   handle: Subscription;
@@ -113,10 +102,10 @@ interface UserEngine {
 export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   const warn = deps.warn ?? (() => {});
   const pipeConfig = {
-    maxUnackedEvents: knob(config.maxUnackedEvents, DEFAULT_MAX_UNACKED_EVENTS, MAX_MAX_UNACKED_EVENTS, "maxUnackedEvents", warn),
-    maxBatchEvents: knob(config.maxBatchEvents, DEFAULT_MAX_BATCH_EVENTS, MAX_MAX_BATCH_EVENTS, "maxBatchEvents", warn),
+    maxUnackedEvents: intKnob("maxUnackedEvents", config.maxUnackedEvents, { fallback: DEFAULT_MAX_UNACKED_EVENTS, min: 1, max: MAX_MAX_UNACKED_EVENTS }, warn),
+    maxBatchEvents: intKnob("maxBatchEvents", config.maxBatchEvents, { fallback: DEFAULT_MAX_BATCH_EVENTS, min: 1, max: MAX_MAX_BATCH_EVENTS }, warn),
   };
-  const authTimeoutMs = knob(config.authTimeoutMs, DEFAULT_AUTH_TIMEOUT_MS, MAX_AUTH_TIMEOUT_MS, "authTimeoutMs", warn);
+  const authTimeoutMs = intKnob("authTimeoutMs", config.authTimeoutMs, { fallback: DEFAULT_AUTH_TIMEOUT_MS, min: 1, max: MAX_AUTH_TIMEOUT_MS }, warn);
   let baseUrl = config.baseUrl;
   const engines = new Map<string, UserEngine>();
   /** Live tabs by id: the newest connection of each tab. */
@@ -236,6 +225,17 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
     const mine = servedBy(part, d);
     if (mine === undefined) return;
     tab.pipe.deliver(sub, mine, ack);
+    if (mine.kind === "ended") {
+      // Logout ended the engine subscription: the tab's subscription is over once no part is left.
+      part.topics.clear();
+      const s = tab.subs.get(sub);
+      if (s !== undefined) s.parts = s.parts.filter((p) => p !== part);
+      if (s !== undefined && s.parts.length === 0) {
+        tab.subs.delete(sub);
+        tab.pipe.forget(sub);
+      }
+      return;
+    }
     if (mine.kind !== "denied") return;
     for (const t of mine.topics) part.topics.delete(t);
     if (part.topics.size === 0) part.handle.unsubscribe();
@@ -379,6 +379,11 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         return engines.get(live().user)!.engine.publish(topic, payload, { key });
       },
 
+      async durable(key: string): Promise<void> {
+        if (typeof key !== "string") throw new TypeError("onestream: durable needs the publish's key");
+        return engines.get(live().user)!.engine.durable(key);
+      },
+
       async hint(h: NetworkHint): Promise<void> {
         const t = live();
         if (!isNetworkHint(h)) throw new TypeError(`onestream: unknown network hint ${String(h)}`);
@@ -419,6 +424,7 @@ function servedBy(part: Part, d: Delivery): Delivery | undefined {
     return events.length === 0 ? undefined : { kind: "events", events };
   }
   if (d.kind === "reset") return part.topics.has(d.topic) ? d : undefined;
+  if (d.kind === "ended") return d;
   const topics = d.topics.filter((t) => part.topics.has(t));
   return topics.length === 0 ? undefined : { ...d, topics };
 }
