@@ -109,7 +109,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   let baseUrl = config.baseUrl;
   const engines = new Map<string, UserEngine>();
   /** Live tabs by id: the newest connection of each tab. */
-  const tabIds = new Map<string, Tab>();
+  const tabsById = new Map<string, Tab>();
   /** Engine closes under way (their last cursor saves), awaited by close(). */
   const closing = new Set<Promise<void>>();
   let hostClosed = false;
@@ -244,7 +244,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   function dropTab(tab: Tab): void {
     if (tab.gone) return;
     tab.gone = true;
-    if (tabIds.get(tab.id) === tab) tabIds.delete(tab.id);
+    if (tabsById.get(tab.id) === tab) tabsById.delete(tab.id);
     for (const s of tab.subs.values()) for (const p of s.parts) p.handle.unsubscribe();
     tab.subs.clear();
     tab.pipe.close();
@@ -290,7 +290,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         if (req.baseUrl !== undefined && typeof req.baseUrl !== "string") throw new TypeError("onestream: baseUrl must be a string");
         const attempt = req.attempt ?? 0;
         if (!Number.isSafeInteger(attempt) || attempt < 0) throw new TypeError("onestream: attempt must be a non-negative integer");
-        const older = tabIds.get(req.tabId);
+        const older = tabsById.get(req.tabId);
         if (older !== undefined && older.attempt > attempt) throw new ClosedError("superseded tab connection");
         if (data === null || typeof data !== "object" || typeof data.postMessage !== "function") {
           throw new TypeError("onestream: init needs a data endpoint (MessagePort)");
@@ -315,7 +315,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         tab = t;
         // A tab that connects again (its first connection went unanswered, so it made another)
         // replaces its older connection; dropped after this one joined, so the engine stays.
-        tabIds.set(t.id, t);
+        tabsById.set(t.id, t);
         ue.tabs.add(t);
         if (older !== undefined) dropTab(older);
         t.pipe.status(ue.engine.status());
@@ -405,7 +405,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
 
   return {
     connect,
-    tabCount: () => tabIds.size,
+    tabCount: () => tabsById.size,
     async close(): Promise<void> {
       hostClosed = true;
       const all = [...engines.values()];
