@@ -42,8 +42,10 @@ export class UnsupportedError extends Error {
 }
 
 /**
- * The leader tab that served this call went away before answering. For a publish: the engine
- * stores it in the durable outbox before sending, so it may still be delivered by the next leader.
+ * The host that served this call went away before answering: the leader tab changed, or the
+ * shared worker died and a new one took over. For a publish: the engine stores it in the durable
+ * outbox before sending, so it may still be delivered by the next host (the client retries it
+ * under the same idempotency key).
  */
 export class LeaderChangedError extends Error {
   override name = "LeaderChangedError";

@@ -3,8 +3,11 @@
 // data channel. Both sides import this file and nothing else of each other.
 import type { Cursor, Delivery, NetworkHint, Since, Status } from "./types";
 
-/** Bumped on any incompatible change of this file. Old tabs and new workers must not mix. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change of this file. Old tabs and new workers must not mix.
+ * v2: a tab may connect again (`attempt`) and hosts name their life lock (`hostLock`).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Default client name; tabs with the same name share one worker (or one leader). */
 export const DEFAULT_NAME = "default";
@@ -17,6 +20,14 @@ export function workerName(name: string, version: number = PROTOCOL_VERSION): st
 /** The Web Lock a tab holds for its whole life; the host's request for it is granted when the tab is gone. */
 export function tabLockName(tabId: string): string {
   return `onestream-tab-${tabId}`;
+}
+
+/**
+ * The Web Lock a host (a SharedWorker, a leader's dedicated worker) holds for its whole life; a
+ * tab's request for it is granted when that host is gone. `id` is unique per host instance.
+ */
+export function hostLockName(id: string): string {
+  return `onestream-host-${id}`;
 }
 
 /** The Web Lock whose holder is the leader tab in the fallback. */
@@ -43,12 +54,22 @@ export interface InitRequest {
   user: string;
   /** Server base URL; used when the worker was not given one (see worker/index.ts). */
   baseUrl?: string;
+  /**
+   * Counts this tab's connections (1, 2, …). A host that gets the same tab again keeps the
+   * newest: a later attempt replaces the older connection, an older one arriving late is refused.
+   */
+  attempt?: number;
 }
 
 export interface InitResponse {
   protocol: number;
   /** The base URL the host's stream actually uses. */
   baseUrl: string;
+  /**
+   * The host's life lock (see hostLockName): a tab that waits for it learns when the host died.
+   * Absent when the host holds none (Web Locks failed there).
+   */
+  hostLock?: string;
 }
 
 /**

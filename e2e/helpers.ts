@@ -32,6 +32,8 @@ export interface TabOptions {
   token?: string;
   /** Removes window.SharedWorker before the page's scripts run. */
   noSharedWorker?: boolean;
+  /** Removes window.Worker too: the fallback's leader must run the engine in its page. */
+  noDedicatedWorker?: boolean;
   /** Another page that records like the demo (default "/"), and what else its query says. */
   page?: string;
   query?: Record<string, string>;
@@ -56,6 +58,7 @@ export async function openTab(context: BrowserContext, serverUrl: string, opts: 
       delete (window as { SharedWorker?: unknown }).SharedWorker;
     });
   }
+  if (opts.noDedicatedWorker) await page.addInitScript(() => delete (window as { Worker?: unknown }).Worker);
   await page.goto(tabUrl(serverUrl, opts));
   await waitUntil(
     async () => {

@@ -1,7 +1,7 @@
 // `npm run sizes`: what a user downloads and ships, measured and written into README.md between
 // the sizes markers, so the numbers there are never typed in: the npm tarball (files, packed and
 // unpacked), and, bundled and minified by esbuild the way an app's bundler would, the tab entry
-// (what every page loads), the fallback engine chunk (loaded only where SharedWorker is missing)
+// (what every page loads), the in-page engine chunk (loaded only by a fallback leader without a dedicated worker)
 // and the worker (serve() with its dependencies), raw and gzip. The consumer matrix checks that
 // the README is within SIZE_TOLERANCE of what it measures.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -82,7 +82,7 @@ export function renderSizes(s: Sizes): string {
     "|---|---|---|",
     `| npm tarball: ${s.files} files | ${kB(s.packed)} packed, ${kB(s.unpacked)} unpacked | |`,
     `| tab entry (\`onestream\`: what every page loads) | ${kB(s.tab.raw)} | ${kB(s.tab.gzip)} |`,
-    `| fallback engine chunk (loaded only where SharedWorker is missing) | ${kB(s.fallback.raw)} | ${kB(s.fallback.gzip)} |`,
+    `| in-page engine chunk (only a fallback leader without a dedicated worker loads it) | ${kB(s.fallback.raw)} | ${kB(s.fallback.gzip)} |`,
     `| worker (\`serve()\` and its dependencies) | ${kB(s.worker.raw)} | ${kB(s.worker.gzip)} |`,
     "",
     `Minified ES2022 bundles by esbuild ${esbuild.version}; gzip level 9.`,

@@ -46,7 +46,7 @@ describe("client: regressions", () => {
     const worker = { port: channel.port1, addEventListener: () => {} } as unknown as SharedWorker;
     const c = createClientWith(
       { baseUrl: "http://server.test" },
-      { locks: world.locks, connector: sharedWorkerConnector(() => worker, "onestream/v1/test"), hints: false },
+      { locks: world.locks, connector: sharedWorkerConnector(() => worker, "onestream/v2/test", world.locks), hints: false },
     );
     await c.ready;
     // It threw comlink's "Proxy has been released and is not useable" (found by the README's code).

@@ -11,14 +11,14 @@ import type { ServeOptions } from "../worker/index";
 import type { Host } from "../worker/host/worker-host";
 import { ClosedError, LeaderChangedError, UnsupportedError, VersionMismatchError, reviveError } from "../contract/errors";
 import { forwardHints, type HintSources } from "./hints";
-import { leaderConnector } from "./leader";
+import { pickConnector } from "./connect";
+import type { DedicatedWorkerFactory } from "./leader-hosts";
 import { applyDelivery, createSub, guard, specFor, type Processed, type Sub, type SubscribeOptions } from "./subscription";
-import { sharedWorkerConnector, type Connector, type Control, type Link, type Role, type WorkerFactory } from "./link";
+import type { Connector, Control, Link, Role, WorkerFactory } from "./link";
 import {
   DEFAULT_NAME,
   PROTOCOL_VERSION,
   tabLockName,
-  workerName,
   type AckMessage,
   type AuthWhy,
   type BatchMessage,
@@ -32,6 +32,13 @@ export interface ClientOptions {
    * { type: "module", name })` (the form bundlers understand) or its URL. Unused in leader mode.
    */
   worker?: string | URL | WorkerFactory;
+  /**
+   * Where SharedWorker is missing, the leader tab runs the engine in a dedicated Worker made by
+   * this factory: `(name) => new Worker(new URL("./worker.ts", import.meta.url), { type: "module",
+   * name })`, the same worker file (bundlers only rewrite this literal pattern). Unneeded when
+   * `worker` is a URL. Without one, or where it cannot start, the leader runs the engine in-page.
+   */
+  dedicatedWorker?: DedicatedWorkerFactory;
   /** Tabs with the same name share one worker or one leader. Default "default". */
   name?: string;
   /**
@@ -48,7 +55,7 @@ export interface ClientOptions {
   fallback?: "auto" | "leader" | "none";
   /** Auth headers, asked on every (re)connect and after Unauthenticated. Never persisted. */
   getAuth?: (why?: AuthWhy) => Promise<Record<string, string>>;
-  /** Host and engine config of the in-page host when this tab is the leader (fallback). */
+  /** Host and engine config of the in-page host when this tab leads the fallback without a dedicated worker. */
   serve?: ServeOptions;
 }
 
@@ -159,6 +166,9 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
   if (fallback !== "auto" && fallback !== "leader" && fallback !== "none") {
     throw new TypeError("onestream: fallback must be 'auto', 'leader' or 'none'");
   }
+  if (options.dedicatedWorker !== undefined && typeof options.dedicatedWorker !== "function") {
+    throw new TypeError("onestream: dedicatedWorker must be a function (name) => Worker");
+  }
   const baseUrl = options.baseUrl ?? (globalThis as { location?: { origin?: string } }).location?.origin;
   /** This tab's identity for the host; it names the Web Lock the tab holds for its whole life. */
   const tabId = crypto.randomUUID();
@@ -168,6 +178,8 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
   /** Status watchers, each with the status it got last. */
   const listeners = new Map<(s: ClientStatus) => void, ClientStatus>();
   let nextHostId = 0;
+  /** Connections this tab made so far (InitRequest.attempt). */
+  let attempts = 0;
   let active: Active | undefined;
   let waiters: Array<{ resolve: (a: Active) => void; reject: (e: Error) => void }> = [];
   let failure: Error | undefined;
@@ -343,7 +355,7 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
     active = a;
     if (previous !== undefined) {
       previous.link.dispose();
-      const err = new LeaderChangedError("onestream: the leader tab changed before answering");
+      const err = new LeaderChangedError("onestream: the tab's host changed (leader handover or worker restart) before answering");
       for (const reject of previous.pending) reject(err);
     }
     role = link.role;
@@ -355,7 +367,10 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
     link.data.start?.();
     const auth = options.getAuth;
     link
-      .init({ protocol: PROTOCOL_VERSION, tabId, user, ...(baseUrl === undefined ? {} : { baseUrl }) }, auth === undefined ? undefined : (why) => auth(why))
+      .init(
+        { protocol: PROTOCOL_VERSION, tabId, user, attempt: ++attempts, ...(baseUrl === undefined ? {} : { baseUrl }) },
+        auth === undefined ? undefined : (why) => auth(why),
+      )
       .then((res) => {
         if (active !== a) return;
         if (res.protocol !== PROTOCOL_VERSION) {
@@ -377,30 +392,6 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
       });
   }
 
-  function pickConnector(): Connector {
-    if (env.connector !== undefined) return env.connector;
-    if (fallback !== "leader" && hasSharedWorker) {
-      if (options.worker === undefined) throw new TypeError("onestream: createClient needs `worker` (a SharedWorker factory or URL)");
-      return sharedWorkerConnector(options.worker, workerName(name));
-    }
-    if (fallback === "none") {
-      throw new UnsupportedError("onestream: SharedWorker is not available in this browser and fallback is 'none'");
-    }
-    const BC = env.BroadcastChannel ?? (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
-    if (typeof BC !== "function") {
-      throw new UnsupportedError("onestream: neither SharedWorker nor BroadcastChannel is available in this browser");
-    }
-    // Loaded only here, so pages served by a SharedWorker never download the engine; but at
-    // once, by every tab of the fallback, so a follower taking over does not wait for the code.
-    let createHost = env.createLeaderHost;
-    if (createHost === undefined) {
-      const served = import("../worker/index");
-      served.catch(() => {}); // a failed load is reported by the takeover that needs it
-      createHost = async () => (await served).createServedHost({ ...options.serve, locks: locks! }).host;
-    }
-    return leaderConnector({ name, tabId, locks: locks!, createHost, BroadcastChannel: BC });
-  }
-
   function start(): void {
     if (locks === undefined) {
       // In Node (server-side rendering) say so: "this browser" would send people looking for a browser bug.
@@ -409,7 +400,8 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
       return;
     }
     try {
-      connector = pickConnector();
+      const { worker, dedicatedWorker, serve } = options;
+      connector = env.connector ?? pickConnector({ worker, dedicatedWorker, serve, fallback, hasSharedWorker, name, tabId, locks, env });
     } catch (e) {
       fail(reviveError(e));
       return;
@@ -516,16 +508,20 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
       waiters = [];
       readyReject(err);
       active = undefined;
-      if (a !== undefined) {
-        // Not awaited: a leader that is already gone never answers. The message leaves before
-        // the channel is dropped, and the host also learns it from our tab lock.
-        if (a.ready) a.link.control.close().catch(() => {});
-        for (const reject of a.pending) reject(err);
-        a.link.dispose();
+      try {
+        if (a !== undefined) {
+          // Not awaited: a leader that is already gone never answers. The message leaves before
+          // the channel is dropped, and the host also learns it from our tab lock.
+          if (a.ready) a.link.control.close().catch(() => {});
+          for (const reject of a.pending) reject(err);
+          a.link.dispose();
+        }
+        connector?.close();
+      } finally {
+        // Whatever went wrong above, the host must learn that this tab is gone.
+        releaseTabLock();
+        setStatus({ state: "closed" });
       }
-      connector?.close();
-      releaseTabLock();
-      setStatus({ state: "closed" });
     },
   };
 

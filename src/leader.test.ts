@@ -1,17 +1,65 @@
 // The fallback without SharedWorker: tabs elect a leader with Web Locks (in-memory, same
-// semantics), the leader runs the real host and engine in-page and serves the others over real
-// BroadcastChannels; when it goes, another tab takes over and nobody loses or repeats an event.
-import { afterEach, describe, expect, it } from "vitest";
+// semantics), the leader runs the real host and engine — in-page, or in a dedicated Worker it
+// owns — and the others are served over real BroadcastChannels; when it goes, another tab takes
+// over and nobody loses or repeats an event. The dedicated "Worker" is a stand-in whose global
+// scope is the other end of a MessageChannel, served exactly as `serve()` serves a dedicated
+// worker's scope.
+import * as Comlink from "comlink";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StreamEvent } from "../contract/types";
+import { leaderWorkerApi } from "../worker/host/leader-worker";
 import { createWorld, type World } from "../worker/host/test-world";
+import type { Host } from "../worker/host/worker-host";
 import { createClientWith, type Client, type ClientOptions } from "./client";
+import { WORKER_START_TIMEOUT_MS } from "./leader-hosts";
 
 let world: World;
 const clients: Client[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
   for (const c of clients.splice(0)) await c.close();
   world?.dispose();
 });
+
+interface MadeWorker {
+  host: Host;
+  terminated: boolean;
+  /** Dies as a crash does: answers nothing more, its life lock is released. */
+  crash(): Promise<void>;
+}
+
+/** A factory of stand-in dedicated workers, each with its own host, as `new Worker(url)` gives. */
+function dedicatedWorkers() {
+  const made: MadeWorker[] = [];
+  const factory = (): Worker => {
+    const host = world.newHost();
+    const scope = new MessageChannel();
+    const ports: MessagePort[] = [scope.port1, scope.port2];
+    const accept = (port: unknown): void => {
+      ports.push(port as MessagePort);
+      Comlink.expose(host.connect(() => (port as MessagePort).close()), port as Comlink.Endpoint);
+    };
+    Comlink.expose(leaderWorkerApi(host, accept, BroadcastChannel), scope.port2);
+    const entry: MadeWorker = {
+      host,
+      terminated: false,
+      async crash() {
+        for (const p of ports) p.close();
+        await host.close();
+      },
+    };
+    made.push(entry);
+    world.onDispose(() => ports.forEach((p) => p.close()));
+    return Object.assign(scope.port1, {
+      terminate() {
+        entry.terminated = true;
+        void entry.crash();
+      },
+    }) as unknown as Worker;
+  };
+  return { made, factory };
+}
 
 let nameCounter = 0;
 
@@ -35,6 +83,7 @@ function collect(c: Client, topics: string[]) {
 
 const cursors = (events: StreamEvent[]) => events.map((e) => Number(e.cursor));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const leaderOf = (ts: Client[]) => ts.find((t) => t.status.role === "leader")!;
 
 describe("leader fallback", () => {
   it("builds the leader's host on demand (the engine is a dynamic import) and fails clearly when it cannot load", async () => {
@@ -152,5 +201,99 @@ describe("leader fallback", () => {
     await world.clock.advance(60_000);
     await expect(p).resolves.toEqual({ cursor: 1n });
     expect(world.server.retained("t").map((e) => [...e.payload])).toEqual([[42]]);
+  });
+});
+
+describe("leader fallback with a dedicated worker", () => {
+  it("the leader's worker serves every tab, followers included, over one upstream stream", async () => {
+    world = createWorld();
+    const workers = dedicatedWorkers();
+    const all = tabs(3, `d${++nameCounter}`, { dedicatedWorker: workers.factory });
+    await Promise.all(all.map((t) => t.ready));
+    expect(all.map((t) => t.status.role).sort()).toEqual(["follower", "follower", "leader"]);
+    const got = all.map((t) => collect(t, ["t"]).got);
+    await world.until(() => all.every((t) => t.status.state === "live"), "all live");
+    expect(workers.made).toHaveLength(1);
+    expect(workers.made[0]!.host.tabCount()).toBe(3); // the followers too, over BroadcastChannel
+    world.server.publish("t", 20);
+    await world.until(() => got.every((g) => g.length === 20), "all got 20");
+    for (const g of got) expect(cursors(g)).toEqual(range(1, 20));
+    expect(world.server.openStreams).toBe(1);
+    expect(world.engines).toHaveLength(1);
+  });
+
+  it("hands over when the leader closes: its worker ends, the next leader's starts, nothing lost or repeated", async () => {
+    world = createWorld();
+    const workers = dedicatedWorkers();
+    const all = tabs(3, `d${++nameCounter}`, { dedicatedWorker: workers.factory });
+    await Promise.all(all.map((t) => t.ready));
+    const leader = leaderOf(all);
+    const rest = all.filter((t) => t !== leader);
+    const got = rest.map((t) => collect(t, ["t"]).got);
+    await world.until(() => rest.every((t) => t.status.state === "live"), "live");
+    world.server.publish("t", 5);
+    await world.until(() => got.every((g) => g.length === 5), "first five");
+
+    await leader.close();
+    world.server.publish("t", 5); // while nobody leads
+    await world.until(() => rest.some((t) => t.status.role === "leader") && rest.every((t) => t.status.state === "live"), "a new leader, live");
+    expect(workers.made).toHaveLength(2);
+    expect(workers.made[0]!.terminated).toBe(true);
+    world.server.publish("t", 5);
+    await world.until(() => got.every((g) => g.length >= 15), "all fifteen");
+    await world.flush();
+    for (const g of got) expect(cursors(g)).toEqual(range(1, 15));
+    expect(world.server.openStreams).toBe(1);
+  });
+
+  it("a leader whose worker dies steps down; the next term starts a new worker; nothing lost or repeated", async () => {
+    world = createWorld();
+    const workers = dedicatedWorkers();
+    const all = tabs(2, `d${++nameCounter}`, { dedicatedWorker: workers.factory });
+    await Promise.all(all.map((t) => t.ready));
+    const got = all.map((t) => collect(t, ["t"]).got);
+    await world.until(() => all.every((t) => t.status.state === "live"), "live");
+    world.server.publish("t", 5);
+    await world.until(() => got.every((g) => g.length === 5), "first five");
+
+    await workers.made[0]!.crash();
+    world.server.publish("t", 5);
+    await world.until(
+      () => workers.made.length === 2 && all.every((t) => t.status.state === "live") && workers.made[1]!.host.tabCount() === 2,
+      "both tabs live on a new worker",
+    );
+    expect(all.map((t) => t.status.role).sort()).toEqual(["follower", "leader"]);
+    world.server.publish("t", 5);
+    await world.until(() => got.every((g) => g.length >= 15), "all fifteen");
+    await world.flush();
+    for (const g of got) expect(cursors(g)).toEqual(range(1, 15));
+    expect(world.server.openStreams).toBe(1);
+  });
+
+  it("runs the engine in-page, with one warning, when the worker cannot be made or stays silent", async () => {
+    world = createWorld();
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const [broken] = tabs(1, `d${++nameCounter}`, {
+      dedicatedWorker: () => {
+        throw new ReferenceError("Worker is not defined");
+      },
+    });
+    const { got } = collect(broken!, ["t"]);
+    await world.until(() => broken!.status.state === "live", "live in-page");
+    expect(broken!.status.role).toBe("leader");
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/in its page: Worker is not defined/));
+    world.server.publish("t", 2);
+    await world.until(() => got.length === 2, "events");
+
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] }); // the start timeout's own timer
+    const silent = new MessageChannel(); // nobody serves its other end
+    world.onDispose(() => silent.port1.close());
+    const [patient] = tabs(1, `d${++nameCounter}`, { dedicatedWorker: () => Object.assign(silent.port1, { terminate() {} }) as unknown as Worker });
+    collect(patient!, ["t"]);
+    await world.flush();
+    expect(patient!.status.state).toBe("connecting");
+    vi.advanceTimersByTime(WORKER_START_TIMEOUT_MS);
+    await world.until(() => patient!.status.state === "live" && patient!.status.role === "leader", "live in-page after the timeout");
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/did not answer within/));
   });
 });

@@ -1,28 +1,31 @@
 // The fallback where SharedWorker is missing (or forced): tabs of one name elect a leader with a
-// Web Lock; the leader runs the same host and engine in-page and serves the others over
-// BroadcastChannel, one channel trio per follower (control via comlink, batched data, auth).
+// Web Lock; the leader serves every tab from one host (src/leader-hosts.ts: its dedicated Worker,
+// or in-page as a last resort), its own tab over a port and the others over BroadcastChannel.
 // When the leader goes, its lock passes to a waiting tab, which announces itself; every tab then
 // re-subscribes to it from its own cursors (the client dedupes), and the new engine resumes from
-// the cursors in IndexedDB.
+// the cursors in IndexedDB. A leader whose dedicated worker dies steps down the same way.
 //
-// Announce channel messages: {t:"who"} (a tab asks who leads), {t:"leader", id} (the leader
-// says so, on election and in answer to "who"), {t:"hello", tab, leader} (a follower asks that
-// leader for channels), {t:"welcome", tab, leader} (its channels are open: call init).
+// Each leadership is a term with a fresh id. Announce channel messages: {t:"who"} (a tab asks who
+// leads), {t:"leader", id} (the leader names its term, on election and in answer to "who"),
+// {t:"hello", tab, leader} (a follower asks that term for channels), {t:"welcome", tab, leader}
+// (its channels are open: call init).
 import * as Comlink from "comlink";
 import type { Locks } from "../worker/host/locks";
-import type { Host } from "../worker/host/worker-host";
-import { hostLink, type Connector, type Control, type Link } from "./link";
-import { leaderLockName, workerName, type ControlApi, type DataEndpoint, type GetAuth, type InitRequest, type InitResponse } from "../contract/protocol";
+import type { LeaderHost } from "./leader-hosts";
+import type { Control, Connector, Link } from "./link";
+import { watchHost } from "./worker-watch";
+import { followerChannels, safeChannel, type FollowerControl } from "../contract/fallback";
+import { leaderLockName, workerName, type DataEndpoint, type GetAuth, type InitRequest, type InitResponse } from "../contract/protocol";
 
 export interface LeaderOptions {
   name: string;
   tabId: string;
   locks: Locks;
   /**
-   * Builds the in-page host when this tab is elected (the client passes the real bindings,
-   * loaded on demand so that tabs which never lead never download the engine).
+   * Builds the leader's host when this tab is elected (the client passes the real ones, made on
+   * demand so that tabs which never lead never start a worker nor download the engine).
    */
-  createHost: () => Host | Promise<Host>;
+  createHost: () => Promise<LeaderHost>;
   BroadcastChannel: typeof BroadcastChannel;
 }
 
@@ -35,37 +38,20 @@ type Announce =
   | { t: "hello"; tab: string; leader: string }
   | { t: "welcome"; tab: string; leader: string };
 
-/** What a follower calls on the leader: `init` cannot carry a port or a proxy over BroadcastChannel. */
-type FollowerControl = Omit<ControlApi, "init"> & { init(req: InitRequest, hasAuth: boolean): Promise<InitResponse> };
-
-/**
- * A BroadcastChannel whose postMessage never throws: posting on a closed one throws
- * InvalidStateError, which comlink's late replies (after a handover) would leave unhandled.
- */
-function channel(BC: typeof BroadcastChannel, name: string): DataEndpoint & Comlink.Endpoint {
-  const bc = new BC(name);
-  return {
-    postMessage(message: unknown) {
-      try {
-        bc.postMessage(message);
-      } catch {
-        // closed: the other side is gone or we left; nothing to deliver to
-      }
-    },
-    addEventListener: (type: "message", fn: (ev: MessageEvent) => void) => bc.addEventListener(type, fn),
-    removeEventListener: (type: "message", fn: (ev: MessageEvent) => void) => bc.removeEventListener(type, fn),
-    close: () => bc.close(),
-  } as DataEndpoint & Comlink.Endpoint;
+interface Leading {
+  term: string;
+  host: LeaderHost;
+  stop: () => void;
 }
 
 export function leaderConnector(opts: LeaderOptions): Connector {
   const BC = opts.BroadcastChannel;
   const base = workerName(opts.name);
-  const pairName = (leader: string, tab: string, what: string): string => `${base}/${leader}/${tab}/${what}`;
 
   let announce: (DataEndpoint & Comlink.Endpoint) | undefined;
   let closed = false;
-  let leading: { host: Host; stop: () => void; followers: Map<string, () => void> } | undefined;
+  let leading: Leading | undefined;
+  /** The term this tab follows (its own while it leads). */
   let following: string | undefined;
   let followLink: Link | undefined;
 
@@ -73,10 +59,11 @@ export function leaderConnector(opts: LeaderOptions): Connector {
     announce?.postMessage(msg);
   }
 
-  function followerLink(leader: string): Link {
-    const ctl = channel(BC, pairName(leader, opts.tabId, "ctl"));
-    const data = channel(BC, pairName(leader, opts.tabId, "data"));
-    const auth = channel(BC, pairName(leader, opts.tabId, "auth"));
+  function followerLink(term: string): Link {
+    const names = followerChannels(base, term, opts.tabId);
+    const ctl = safeChannel(BC, names.ctl) as DataEndpoint & Comlink.Endpoint;
+    const data = safeChannel(BC, names.data);
+    const auth = safeChannel(BC, names.auth) as DataEndpoint & Comlink.Endpoint;
     const remote = Comlink.wrap<FollowerControl>(ctl);
     return {
       role: "follower",
@@ -94,36 +81,11 @@ export function leaderConnector(opts: LeaderOptions): Connector {
     };
   }
 
-  function acceptFollower(tab: string): void {
-    const lead = leading!;
-    if (!lead.followers.has(tab)) {
-      const ctl = channel(BC, pairName(opts.tabId, tab, "ctl"));
-      const data = channel(BC, pairName(opts.tabId, tab, "data"));
-      const auth = channel(BC, pairName(opts.tabId, tab, "auth"));
-      const close = (): void => {
-        lead.followers.delete(tab);
-        ctl.close();
-        data.close();
-        auth.close();
-      };
-      // The host calls `close` once the follower is gone (closed, or its tab lock released).
-      const control = lead.host.connect(close);
-      const authRemote = Comlink.wrap<{ getAuth: GetAuth }>(auth);
-      const served: FollowerControl = {
-        ...control,
-        init: (req, hasAuth) => control.init(req, data, hasAuth === true ? (why) => authRemote.getAuth(why) : undefined),
-      };
-      Comlink.expose(served, ctl);
-      lead.followers.set(tab, close);
-    }
-    post({ t: "welcome", tab, leader: opts.tabId });
-  }
-
   function onAnnounce(msg: Announce, onLink: (link: Link) => void): void {
     if (closed) return;
     switch (msg.t) {
       case "who":
-        if (leading !== undefined) post({ t: "leader", id: opts.tabId });
+        if (leading !== undefined) post({ t: "leader", id: leading.term });
         break;
       case "leader":
         if (leading === undefined && msg.id !== following) {
@@ -132,9 +94,15 @@ export function leaderConnector(opts: LeaderOptions): Connector {
           post({ t: "hello", tab: opts.tabId, leader: msg.id });
         }
         break;
-      case "hello":
-        if (leading !== undefined && msg.leader === opts.tabId) acceptFollower(msg.tab);
+      case "hello": {
+        const lead = leading;
+        if (lead === undefined || msg.leader !== lead.term) break;
+        lead.host.serveFollower(followerChannels(base, lead.term, msg.tab)).then(
+          () => leading === lead && post({ t: "welcome", tab: msg.tab, leader: lead.term }),
+          () => {}, // the host is gone: the follower hears of the next term
+        );
         break;
+      }
       case "welcome":
         if (leading === undefined && msg.tab === opts.tabId && msg.leader === following && followLink === undefined) {
           followLink = followerLink(msg.leader);
@@ -144,27 +112,31 @@ export function leaderConnector(opts: LeaderOptions): Connector {
     }
   }
 
+  /** Queues for the leader lock; holds it, once granted, until this tab stops leading. */
+  function runForLeader(onLink: (link: Link) => void, onError: (e: Error) => void): void {
+    opts.locks.request(leaderLockName(opts.name), () => lead(onLink, onError)).catch((e: unknown) => {
+      onError(e instanceof Error ? e : new Error(String(e)));
+    });
+  }
+
   function lead(onLink: (link: Link) => void, onError: (e: Error) => void): Promise<void> {
     return new Promise<void>((release) => {
       if (closed) {
         release();
         return;
       }
-      Promise.resolve()
-        .then(() => opts.createHost())
-        .then(
-          (host) => serveAsLeader(host, onLink, release),
-          (e: unknown) => {
-            release();
-            onError(e instanceof Error ? e : new Error(String(e)));
-          },
-        );
+      opts.createHost().then(
+        (host) => serveAsLeader(host, onLink, onError, release),
+        (e: unknown) => {
+          release();
+          onError(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
     });
   }
 
-  function serveAsLeader(host: Host, onLink: (link: Link) => void, release: () => void): void {
+  function serveAsLeader(host: LeaderHost, onLink: (link: Link) => void, onError: (e: Error) => void, release: () => void): void {
     const stop = (): void => {
-      for (const close of leading?.followers.values() ?? []) close();
       // The lock passes on once our engine has saved its last cursors, so the next leader
       // resumes from them — or after a bound, so a hung close never blocks the takeover.
       const bound = setTimeout(release, MAX_CLOSE_WAIT_MS);
@@ -176,22 +148,31 @@ export function leaderConnector(opts: LeaderOptions): Connector {
           release();
         });
     };
-    if (closed) return stop(); // closed while the host was loading
-    leading = { host, stop, followers: new Map() };
-    following = opts.tabId;
+    if (closed) return stop(); // closed while the host was starting
+    const lead: Leading = { term: crypto.randomUUID(), host, stop };
+    leading = lead;
+    following = lead.term;
     followLink = undefined; // the client disposes it when it adopts the new link
-    onLink(hostLink(host, "leader"));
-    post({ t: "leader", id: opts.tabId });
+    // Our host died on its own (its dedicated worker crashed): step down and run again; the
+    // next leader (maybe us, with a new worker) announces a new term and every tab follows it.
+    onLink(
+      watchHost(host.link, opts.locks, () => {
+        if (closed || leading !== lead) return;
+        leading = undefined;
+        host.terminate();
+        release();
+        runForLeader(onLink, onError);
+      }),
+    );
+    post({ t: "leader", id: lead.term });
   }
 
   return {
     start(onLink, onError) {
       try {
-        announce = channel(BC, `${base}/announce`);
+        announce = safeChannel(BC, `${base}/announce`) as DataEndpoint & Comlink.Endpoint;
         announce.addEventListener("message", (ev: MessageEvent) => onAnnounce(ev.data as Announce, onLink));
-        opts.locks.request(leaderLockName(opts.name), () => lead(onLink, onError)).catch((e: unknown) => {
-          onError(e instanceof Error ? e : new Error(String(e)));
-        });
+        runForLeader(onLink, onError);
         post({ t: "who" });
       } catch (e) {
         onError(e instanceof Error ? e : new Error(String(e)));

@@ -59,7 +59,7 @@ describe("serve()", () => {
       { protocol: PROTOCOL_VERSION, tabId: "t1", user: "u", baseUrl: server.url },
       Comlink.transfer(data.port2, [data.port2]),
     );
-    expect(res).toEqual({ protocol: PROTOCOL_VERSION, baseUrl: server.url });
+    expect(res).toEqual({ protocol: PROTOCOL_VERSION, baseUrl: server.url, hostLock: expect.stringMatching(/^onestream-host-/) });
     await control.subscribe(1, { topics: ["it"], since: "now" });
     await until("live", () => batches.some((b) => b.status?.state === "live"));
     await fetch(`${server.url}/admin/publish`, {

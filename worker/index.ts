@@ -1,7 +1,8 @@
 // `onestream/worker`: what an app's worker file calls. `serve()` binds the host to the real
 // world — gRPC-Web over fetch, IndexedDB, the real clock, Web Locks — and to whatever scope it
-// runs in: a SharedWorker (one control port per connecting tab), a dedicated Worker (one tab),
-// or a page (the leader of the fallback, which connects its ports itself with `accept`).
+// runs in: a SharedWorker (one control port per connecting tab), a dedicated Worker (the
+// fallback's leader tab owns it: its own tab and its followers, see host/leader-worker.ts), or a
+// page (the leader of the fallback when no worker can be made, which connects ports with `accept`).
 import type { Transport } from "@connectrpc/connect";
 import * as Comlink from "comlink";
 import type { AnyAdapter } from "./adapters/adapter";
@@ -13,6 +14,8 @@ import { openIdbStorage } from "./host/idb-storage";
 import { intKnob } from "./host/knob";
 import type { Storage } from "./engine/types";
 import { browserLocks, type Locks } from "./host/locks";
+import { leaderWorkerApi } from "./host/leader-worker";
+import { holdLifeLock } from "./host/life-lock";
 import { realClock } from "./host/real-clock";
 import { createHost, type Host, type HostConfig } from "./host/worker-host";
 import type { DataEndpoint } from "../contract/protocol";
@@ -85,6 +88,7 @@ export function createServedHost(options: ServeOptions = {}): Served {
       locks,
       clock: realClock,
       warn,
+      lifeLock: holdLifeLock(locks, crypto.randomUUID(), warn),
     },
     options,
   );
@@ -97,8 +101,9 @@ export function createServedHost(options: ServeOptions = {}): Served {
 
 /**
  * Serves onestream from the current scope: in a SharedWorker every connecting tab gets its own
- * control object; in a dedicated Worker the one page does. Elsewhere (a page) it only builds the
- * host: connect ports with `accept`.
+ * control object; in a dedicated Worker the page that owns it (the fallback's leader) gets the
+ * leader API (contract/fallback.ts). Elsewhere (a page) it only builds the host: connect ports
+ * with `accept`.
  */
 export function serve(options: ServeOptions = {}): Served {
   const served = createServedHost(options);
@@ -113,7 +118,7 @@ export function serve(options: ServeOptions = {}): Served {
       for (const port of e.ports) served.accept(port);
     };
   } else if (typeof scope.importScripts === "function" && scope.document === undefined) {
-    served.accept(globalThis as unknown as DataEndpoint, false); // closing it would end the worker
+    Comlink.expose(leaderWorkerApi(served.host, (port) => served.accept(port), BroadcastChannel), globalThis as Comlink.Endpoint);
   }
   return served;
 }

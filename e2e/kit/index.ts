@@ -166,9 +166,8 @@ function describeRemote(arg: { value?: unknown; unserializableValue?: string; de
   return arg.unserializableValue ?? arg.description ?? arg.type;
 }
 
-/** Attaches to a (the first matching) SharedWorker over CDP, waiting for one to exist. */
-export async function inspectSharedWorker(browser: Browser, options: InspectOptions = {}): Promise<SharedWorkerInspector> {
-  const cdp = await BrowserCdp.for(browser);
+/** The first SharedWorker matching `options`, waiting (up to its timeout) for one to exist. */
+async function findSharedWorker(cdp: BrowserCdp, options: InspectOptions): Promise<TargetInfo> {
   const contextId = options.context ? await cdpContextId(options.context) : undefined;
   const timeoutMs = options.timeoutMs ?? DEFAULT_INSPECT_TIMEOUT_MS;
   const matches = (t: TargetInfo) =>
@@ -181,7 +180,27 @@ export async function inspectSharedWorker(browser: Browser, options: InspectOpti
     if (Date.now() > deadline) throw new Error(`no SharedWorker${options.url ? ` matching ${options.url}` : ""} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+  return target;
+}
 
+/**
+ * Kills a (the first matching) SharedWorker as a crash would: its tabs are not told, its
+ * requests die with it. CDP `Target.closeTarget` from the browser session, so no debugger is
+ * attached to it (one would be handed to the next worker of that name and URL, which would then
+ * hang at start). Resolves with the target it closed.
+ */
+export async function crashSharedWorker(browser: Browser, options: InspectOptions = {}): Promise<TargetInfo> {
+  const cdp = await BrowserCdp.for(browser);
+  const target = await findSharedWorker(cdp, options);
+  const { success } = await cdp.session.send("Target.closeTarget", { targetId: target.targetId });
+  if (!success) throw new Error(`Chromium refused to close the SharedWorker ${target.url}`);
+  return target;
+}
+
+/** Attaches to a (the first matching) SharedWorker over CDP, waiting for one to exist. */
+export async function inspectSharedWorker(browser: Browser, options: InspectOptions = {}): Promise<SharedWorkerInspector> {
+  const cdp = await BrowserCdp.for(browser);
+  const target = await findSharedWorker(cdp, options);
   const channel = await cdp.attach(target);
   const seen: ConsoleEntry[] = [];
   const waiters = new Set<(e: ConsoleEntry) => void>();

@@ -15,6 +15,7 @@ const q = new URLSearchParams(location.search);
 const fallback = q.get("fallback") === "leader" ? "leader" : "auto";
 const client = createClient({
   worker: (name: string) => new SharedWorker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
+  dedicatedWorker: (name: string) => new Worker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
   baseUrl: q.get("server")!,
   name: "processed",
   fallback,

@@ -30,6 +30,7 @@ function start(): void {
   const config = readConfig(location.search);
   const client = createClient({
     worker: (name: string) => new SharedWorker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
+    dedicatedWorker: (name: string) => new Worker(new URL("../../worker/shared-worker.ts", import.meta.url), { type: "module", name }),
     baseUrl: config.server,
     // With a token the demo signs in: its state is keyed by ?user= (never by the token itself).
     user: config.user ?? (config.token === undefined ? undefined : "demo-user"),

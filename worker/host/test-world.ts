@@ -12,6 +12,7 @@ import type { EngineConfig } from "../engine/config";
 import type { Cursor, StreamEvent } from "../engine/types";
 import { PROTOCOL_VERSION, tabLockName, type BatchMessage, type ControlApi, type GetAuth, type InitRequest } from "../../contract/protocol";
 import type { Locks } from "./locks";
+import { holdLifeLock } from "./life-lock";
 import { createMemoryLocks } from "./memory-locks";
 import { createHost, type Host, type HostConfig } from "./worker-host";
 
@@ -31,6 +32,8 @@ export interface World {
   onDispose(fn: () => void): void;
   dispose(): void;
 }
+
+let hostCounter = 0;
 
 export function createWorld(opts: { token?: string; engine?: Partial<EngineConfig> } = {}): World {
   const clock = new FakeClock();
@@ -57,6 +60,7 @@ export function createWorld(opts: { token?: string; engine?: Partial<EngineConfi
           },
           locks,
           clock,
+          lifeLock: holdLifeLock(locks, `host-${++hostCounter}`),
         },
         config,
       );

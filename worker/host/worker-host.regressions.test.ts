@@ -1,8 +1,10 @@
 // Host regression tests, each against the real engine on the fake server, tabs over
 // real MessagePorts: split subscriptions are all-or-nothing, a resync resubscribes only
-// what the tab lost and from its exact cursors, a failed engine is replaced.
+// what the tab lost and from its exact cursors, a failed engine is replaced, a tab that
+// connects again replaces its older connection.
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
+import { tabLockName } from "../../contract/protocol";
 import { createWorld, rawTab, type RawTab, type World } from "./test-world";
 
 let world: World;
@@ -99,5 +101,31 @@ describe("worker host: regressions", () => {
     await world.until(() => liveIn(a) && b.batches.some((m) => m.status?.state === "live"), "live again");
     world.server.publish("t", 1);
     await world.until(() => a.events(1).length === 1, "the old tab's subscription served again");
+  });
+
+  it("a tab that connects again replaces its older connection; an older one arriving late is refused", async () => {
+    world = createWorld();
+    const host = world.newHost();
+    // One tab ("same") connecting three times; it holds its lock for its whole life.
+    let release: () => void = () => {};
+    await new Promise<void>((held) => void world.locks.request(tabLockName("same"), () => (held(), new Promise<void>((r) => (release = r)))));
+    world.onDispose(() => release());
+    const first = await rawTab(world, host, { init: { tabId: "same", attempt: 1 } });
+    await first.control.subscribe(1, { topics: ["t"], since: "now" });
+    await world.until(() => liveIn(first), "first connection live");
+
+    const second = await rawTab(world, host, { init: { tabId: "same", attempt: 2 } });
+    expect(host.tabCount()).toBe(1);
+    await expect(first.control.subscribe(2, { topics: ["t"] })).rejects.toMatchObject({ name: "ClosedError" });
+    await expect(rawTab(world, host, { init: { tabId: "same", attempt: 1 } })).rejects.toMatchObject({ name: "ClosedError" });
+    expect(host.tabCount()).toBe(1);
+
+    await second.control.subscribe(1, { topics: ["t"], since: "now" });
+    await world.until(() => liveIn(second), "second connection live");
+    world.server.publish("t", 3);
+    await world.until(() => second.events(1).length === 3, "events on the newest connection");
+    expect(first.events(1)).toEqual([]);
+    expect(world.engines).toHaveLength(1);
+    expect(world.server.openStreams).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 // The host with the real engine on a fake server, tabs connected over real MessagePorts.
 import { afterEach, describe, expect, it } from "vitest";
 import { createWorld, rawTab, type World } from "./test-world";
+import { PROTOCOL_VERSION } from "../../contract/protocol";
 
 let world: World;
 afterEach(() => world?.dispose());
@@ -194,9 +195,10 @@ describe("worker host", () => {
   it("rejects a tab of another protocol version with a clear error", async () => {
     world = createWorld();
     const host = world.newHost();
-    await expect(rawTab(world, host, { init: { protocol: 2 } })).rejects.toMatchObject({
+    const other = PROTOCOL_VERSION + 1;
+    await expect(rawTab(world, host, { init: { protocol: other } })).rejects.toMatchObject({
       name: "VersionMismatchError",
-      message: expect.stringMatching(/protocol v2 .* v1/),
+      message: expect.stringMatching(new RegExp(`protocol v${other} .* v${PROTOCOL_VERSION}`)),
     });
     expect(host.tabCount()).toBe(0);
     // Later tabs of the right version are unaffected.

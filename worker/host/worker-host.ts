@@ -21,6 +21,7 @@ import {
   type SubscribeSpec,
 } from "../../contract/protocol";
 import { intKnob } from "./knob";
+import type { LifeLock } from "./life-lock";
 import type { Locks } from "./locks";
 import {
   DEFAULT_MAX_BATCH_EVENTS,
@@ -52,6 +53,8 @@ export interface HostDeps {
   locks: Locks;
   clock: Clock;
   warn?: (message: string) => void;
+  /** The lock this host holds for its whole life; its name goes to every tab in `init`. Released by close(). */
+  lifeLock?: LifeLock;
 }
 
 export interface Host {
@@ -80,6 +83,8 @@ interface HostSub {
 
 interface Tab {
   id: string;
+  /** The tab's connection number (InitRequest.attempt; 0 when it sends none). */
+  attempt: number;
   user: string;
   pipe: TabPipe;
   auth: GetAuth | undefined;
@@ -103,7 +108,8 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   const authTimeoutMs = intKnob("authTimeoutMs", config.authTimeoutMs, { fallback: DEFAULT_AUTH_TIMEOUT_MS, min: 1, max: MAX_AUTH_TIMEOUT_MS }, warn);
   let baseUrl = config.baseUrl;
   const engines = new Map<string, UserEngine>();
-  const tabIds = new Set<string>();
+  /** Live tabs by id: the newest connection of each tab. */
+  const tabsById = new Map<string, Tab>();
   /** Engine closes under way (their last cursor saves), awaited by close(). */
   const closing = new Set<Promise<void>>();
   let hostClosed = false;
@@ -238,7 +244,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
   function dropTab(tab: Tab): void {
     if (tab.gone) return;
     tab.gone = true;
-    tabIds.delete(tab.id);
+    if (tabsById.get(tab.id) === tab) tabsById.delete(tab.id);
     for (const s of tab.subs.values()) for (const p of s.parts) p.handle.unsubscribe();
     tab.subs.clear();
     tab.pipe.close();
@@ -267,6 +273,8 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
 
     return {
       async init(req: InitRequest, data: DataEndpoint, auth?: GetAuth): Promise<InitResponse> {
+        // Held before any tab hears its name: a tab must never be granted it while we live.
+        const hostLock = deps.lifeLock !== undefined && (await deps.lifeLock.held) ? deps.lifeLock.name : undefined;
         if (closed || hostClosed) throw new ClosedError("tab connection");
         if (tab !== undefined) throw new Error("onestream: init() was already called");
         if (req === null || typeof req !== "object") throw new TypeError("onestream: init needs a request object");
@@ -276,11 +284,14 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
           );
         }
         if (typeof req.tabId !== "string" || req.tabId.length === 0) throw new TypeError("onestream: tabId must be a non-empty string");
-        if (tabIds.has(req.tabId)) throw new TypeError(`onestream: tab ${req.tabId} is already connected`);
         if (typeof req.user !== "string" || req.user.length === 0 || req.user.length > MAX_USER_LENGTH) {
           throw new TypeError(`onestream: user must be a string of 1..${MAX_USER_LENGTH} characters`);
         }
         if (req.baseUrl !== undefined && typeof req.baseUrl !== "string") throw new TypeError("onestream: baseUrl must be a string");
+        const attempt = req.attempt ?? 0;
+        if (!Number.isSafeInteger(attempt) || attempt < 0) throw new TypeError("onestream: attempt must be a non-negative integer");
+        const older = tabsById.get(req.tabId);
+        if (older !== undefined && older.attempt > attempt) throw new ClosedError("superseded tab connection");
         if (data === null || typeof data !== "object" || typeof data.postMessage !== "function") {
           throw new TypeError("onestream: init needs a data endpoint (MessagePort)");
         }
@@ -293,6 +304,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         const ue = engineOf(req.user, baseUrl);
         const t: Tab = {
           id: req.tabId,
+          attempt,
           user: req.user,
           pipe: new TabPipe(data, pipeConfig),
           auth: typeof auth === "function" ? auth : undefined,
@@ -301,12 +313,15 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
           onGone,
         };
         tab = t;
-        tabIds.add(t.id);
+        // A tab that connects again (its first connection went unanswered, so it made another)
+        // replaces its older connection; dropped after this one joined, so the engine stays.
+        tabsById.set(t.id, t);
         ue.tabs.add(t);
+        if (older !== undefined) dropTab(older);
         t.pipe.status(ue.engine.status());
         // The tab holds this lock for its whole life: our request is granted once it is gone.
         deps.locks.request(tabLockName(t.id), () => dropTab(t)).catch((e: unknown) => warn(`onestream: tab lock: ${String(e)}`));
-        return { protocol: PROTOCOL_VERSION, baseUrl };
+        return { protocol: PROTOCOL_VERSION, baseUrl, ...(hostLock === undefined ? {} : { hostLock }) };
       },
 
       async subscribe(sub: number, spec: SubscribeSpec): Promise<void> {
@@ -390,12 +405,13 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
 
   return {
     connect,
-    tabCount: () => tabIds.size,
+    tabCount: () => tabsById.size,
     async close(): Promise<void> {
       hostClosed = true;
       const all = [...engines.values()];
       for (const ue of all) for (const t of [...ue.tabs]) dropTab(t);
       await Promise.all(closing);
+      deps.lifeLock?.release();
     },
   };
 }
