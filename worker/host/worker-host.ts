@@ -5,10 +5,10 @@
 // (a terminal error) is replaced on that user's next init or subscribe. The same host runs in the
 // SharedWorker and, for the fallback, in the leader tab; it touches nothing global but
 // queueMicrotask (batch flushes).
-import type { Clock, Cursor, Delivery, Engine, NetworkHint, Since, Subscription } from "../engine/types";
+import type { Clock, Cursor, Engine, NetworkHint } from "../engine/types";
 import { withDeadline } from "../engine/deadline";
 import { ClosedError } from "../engine/errors";
-import { isNetworkHint, subscribeProblem } from "../../contract/validate";
+import { isNetworkHint } from "../../contract/validate";
 import { VersionMismatchError } from "../../contract/errors";
 import {
   PROTOCOL_VERSION,
@@ -21,6 +21,7 @@ import {
   type SubscribeSpec,
 } from "../../contract/protocol";
 import { intKnob } from "./knob";
+import { checkSpec, giveBack, restart, subscribeParts, type HostSub, type Part, type TabSubs } from "./tab-subscriptions";
 import type { LifeLock } from "./life-lock";
 import type { Locks } from "./locks";
 import {
@@ -69,19 +70,7 @@ export interface Host {
   close(): Promise<void>;
 }
 
-/** One engine subscription behind a tab's subscription, and the topics it still serves. */
-interface Part {
-  handle: Subscription;
-  topics: Set<string>;
-}
-
-interface HostSub {
-  spec: SubscribeSpec;
-  /** Usually one; a cursor map beside other topics, a resync or a denial split it. */
-  parts: Part[];
-}
-
-interface Tab {
+interface Tab extends TabSubs {
   id: string;
   /** The tab's connection number (InitRequest.attempt; 0 when it sends none). */
   attempt: number;
@@ -148,7 +137,7 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
     ue.engine = newEngine(user, url);
     ue.unwatch = watch(ue);
     closeEngine(old);
-    for (const tab of ue.tabs) for (const [sub, s] of tab.subs) restart(tab, sub, s);
+    for (const tab of ue.tabs) for (const [sub, s] of tab.subs) restart(ue.engine, tab, sub, s, warn);
     return ue;
   }
 
@@ -168,77 +157,6 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
       .catch((e: unknown) => warn(`onestream: closing engine failed: ${String(e)}`))
       .finally(() => closing.delete(done));
     closing.add(done);
-  }
-
-  /** Moves a subscription to a new engine: from the tab's positions where it has them, else as asked. */
-  function restart(tab: Tab, sub: number, s: HostSub): void {
-    const since: Record<string, Cursor> = typeof s.spec.since === "object" ? { ...s.spec.since } : {};
-    for (const [topic, after] of tab.pipe.positionsOf(sub)) since[topic] = after;
-    const otherwise = typeof s.spec.since === "string" ? s.spec.since : (s.spec.otherwise ?? "stored");
-    try {
-      s.parts = subscribeParts(tab, sub, { topics: [...new Set(s.spec.topics)], since, otherwise });
-    } catch (e) {
-      giveBack(tab, sub, s, e);
-    }
-  }
-
-  /** A subscription the host cannot carry on: the tab resubscribes it from its own cursors. */
-  function giveBack(tab: Tab, sub: number, s: HostSub, e: unknown): void {
-    warn(`onestream: subscription ${sub} of tab ${tab.id} must be resubscribed: ${String(e)}`);
-    for (const part of s.parts) part.handle.unsubscribe();
-    s.parts = [];
-    tab.pipe.deliver(sub, { kind: "overflow", topics: [...new Set(s.spec.topics)] });
-  }
-
-  /**
-   * Subscribes `spec` on the user's engine: one engine subscription, or two when a cursor map
-   * names only some topics (the others start from `otherwise`). All or nothing: if the second
-   * subscribe throws, the first is undone, so no topic outlives the tab in the stream.
-   */
-  function subscribeParts(tab: Tab, sub: number, spec: SubscribeSpec): Part[] {
-    const engine = engines.get(tab.user)!.engine;
-    const since = spec.since;
-    const groups: Array<[string[], Since]> = [];
-    if (since === undefined || typeof since === "string") groups.push([spec.topics, since ?? "stored"]);
-    else {
-      const named = spec.topics.filter((t) => Object.prototype.hasOwnProperty.call(since, t));
-      const others = spec.topics.filter((t) => !Object.prototype.hasOwnProperty.call(since, t));
-      if (named.length > 0) groups.push([named, Object.fromEntries(named.map((t) => [t, since[t]!]))]);
-      if (others.length > 0) groups.push([others, spec.otherwise ?? "stored"]);
-    }
-    const parts: Part[] = [];
-    try {
-      for (const [topics, from] of groups) {
-        const part: Part = { handle: { unsubscribe() {} }, topics: new Set(topics) };
-        part.handle = engine.subscribe(topics, (d, ack) => forward(tab, sub, part, d, ack), { since: from });
-        parts.push(part);
-      }
-    } catch (e) {
-      for (const p of parts) p.handle.unsubscribe();
-      throw e;
-    }
-    return parts;
-  }
-
-  /** Passes what `part` still serves to the tab; a denial takes those topics off it. */
-  function forward(tab: Tab, sub: number, part: Part, d: Delivery, ack?: () => void): void {
-    const mine = servedBy(part, d);
-    if (mine === undefined) return;
-    tab.pipe.deliver(sub, mine, ack);
-    if (mine.kind === "ended") {
-      // Logout ended the engine subscription: the tab's subscription is over once no part is left.
-      part.topics.clear();
-      const s = tab.subs.get(sub);
-      if (s !== undefined) s.parts = s.parts.filter((p) => p !== part);
-      if (s !== undefined && s.parts.length === 0) {
-        tab.subs.delete(sub);
-        tab.pipe.forget(sub);
-      }
-      return;
-    }
-    if (mine.kind !== "denied") return;
-    for (const t of mine.topics) part.topics.delete(t);
-    if (part.topics.size === 0) part.handle.unsubscribe();
   }
 
   function dropTab(tab: Tab): void {
@@ -329,8 +247,8 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
         if (!Number.isSafeInteger(sub)) throw new TypeError("onestream: subscription id must be an integer");
         if (t.subs.has(sub)) throw new TypeError(`onestream: subscription ${sub} already exists`);
         checkSpec(spec);
-        engineOf(t.user, baseUrl!);
-        t.subs.set(sub, { spec, parts: subscribeParts(t, sub, spec) });
+        const { engine } = engineOf(t.user, baseUrl!);
+        t.subs.set(sub, { spec, parts: subscribeParts(engine, t, sub, spec) });
       },
 
       async unsubscribe(sub: number): Promise<void> {
@@ -361,9 +279,9 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
           if (topics.length === 0) continue;
           let fresh: Part[];
           try {
-            fresh = subscribeParts(t, sub, { topics, since: Object.fromEntries(p.after), otherwise: "now" });
+            fresh = subscribeParts(engines.get(t.user)!.engine, t, sub, { topics, since: Object.fromEntries(p.after), otherwise: "now" });
           } catch (e) {
-            giveBack(t, sub, s, e);
+            giveBack(t, sub, s, e, warn);
             continue;
           }
           for (const part of s.parts) {
@@ -414,26 +332,4 @@ export function createHost(deps: HostDeps, config: HostConfig = {}): Host {
       deps.lifeLock?.release();
     },
   };
-}
-
-/** The part of `d` about topics `part` still serves, or undefined when none. */
-function servedBy(part: Part, d: Delivery): Delivery | undefined {
-  if (d.kind === "events") {
-    const events = d.events.filter((e) => part.topics.has(e.topic));
-    if (events.length === d.events.length) return d;
-    return events.length === 0 ? undefined : { kind: "events", events };
-  }
-  if (d.kind === "reset") return part.topics.has(d.topic) ? d : undefined;
-  if (d.kind === "ended") return d;
-  const topics = d.topics.filter((t) => part.topics.has(t));
-  return topics.length === 0 ? undefined : { ...d, topics };
-}
-
-function checkSpec(spec: SubscribeSpec): void {
-  if (spec === null || typeof spec !== "object") throw new TypeError("onestream: subscribe needs a spec object");
-  const problem = subscribeProblem(spec.topics, spec.since);
-  if (problem !== undefined) throw new TypeError(`onestream: ${problem}`);
-  if (spec.otherwise !== undefined && spec.otherwise !== "now" && spec.otherwise !== "stored") {
-    throw new TypeError("onestream: otherwise must be 'now' or 'stored'");
-  }
 }
