@@ -65,7 +65,7 @@ export interface RunRecord {
   faults: AppliedFault[];
   quiet: QuietSample[];
   stuck: StuckRecord[];
-  /** Server streams still open a bound after every tab closed. */
+  /** Streams of the closed browser the server still had a bound after every tab closed. */
   closeAllLeaks: Array<{ afterFault: number; streams: number }>;
   /** Repairs done so the run could go on after a stuck tab (not faults). */
   repairs: string[];
