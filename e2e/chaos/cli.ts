@@ -80,6 +80,10 @@ async function runOne(
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes("--help")) {
+    console.log(USAGE);
+    return 0;
+  }
   let o: ChaosOptions;
   try {
     o = parseArgs(process.argv.slice(2));
