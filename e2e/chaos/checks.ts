@@ -42,8 +42,9 @@ export function judge(result: RunResult): Verdict {
     finalHeads: drained ? result.finalHeads : undefined,
     finalEpoch: ledger.epoch(),
   });
-  const publishes = checkPublishes({ tabs: record.tabs, find: ledger.find, copies: ledger.copies, drained });
-  const recovery = recoveries(record.faults, record.tabs, ledger.find);
+  const stuck = new Set(record.stuck.flatMap((s) => s.tabs.map((t) => t.id)));
+  const publishes = checkPublishes({ tabs: record.tabs, find: ledger.find, copies: ledger.copies, drained, stuck });
+  const recovery = recoveries(record.faults, record.tabs, ledger.find, stuck);
   const stats = recoveryStats(recovery);
   // The engine's own idle timeout for this server's heartbeat, with its default knobs.
   const recoveryTargetMs = idleTimeoutMs(DEFAULT_CONFIG, result.spec.world.heartbeatMs) + RECOVERY_HEADROOM_MS;
@@ -69,11 +70,7 @@ export function judge(result: RunResult): Verdict {
     { name: "publishes landed twice", ok: p.landedTwice.length === 0, value: n(p.landedTwice.length) },
     { name: "accepted publishes in the log as accepted", ok: p.acceptedWrong.length === 0, value: `${n(p.acceptedWrong.length)} wrong of ${n(p.accepted)}` },
     { name: "publishes rejected", ok: p.rejections.length === 0, value: n(p.rejections.length) },
-    {
-      name: "publishes vanished (tab closed first)",
-      ok: p.vanished.length === 0,
-      value: p.vanished.length === 0 ? "0" : `${n(p.vanished.length)}, window max ${n(Math.max(...p.vanished.map((v) => v.windowMs)))} ms`,
-    },
+    { name: "publishes vanished (tab closed first)", ok: p.vanished.length === 0, value: vanishedValue(p) },
     { name: "publishes unresolved at the end", ok: p.pendingAtEnd.length === 0, value: n(p.pendingAtEnd.length) },
     { name: "stuck tabs", ok: stuckTabs === 0, value: `${n(stuckTabs)} in ${n(record.stuck.length)} quiet moments` },
     { name: "upstream streams at quiet moments (server)", ok: serverLeaks.length === 0, value: countsOf(record.quiet.map((q) => q.server)) },
@@ -95,6 +92,17 @@ export function judge(result: RunResult): Verdict {
     { name: "errors reported by the pages", ok: errors.length === 0, value: n(errors.length) },
   ];
   return { checks, deliveries, publishes, recovery, stats, recoveryTargetMs, ok: checks.every((c) => c.ok) };
+}
+
+/** "3 closed by a fault (window max 40 ms) + 12 in stuck tabs": the two causes apart. */
+function vanishedValue(p: PublishFindings): string {
+  if (p.vanished.length === 0) return "0";
+  const closed = p.vanished.filter((v) => !v.stuck);
+  const stuck = p.vanished.length - closed.length;
+  const parts: string[] = [];
+  if (closed.length > 0) parts.push(`${n(closed.length)} closed by a fault (window max ${n(Math.max(...closed.map((v) => v.windowMs)))} ms)`);
+  if (stuck > 0) parts.push(`${n(stuck)} in stuck tabs`);
+  return parts.join(" + ");
 }
 
 /** "1 ×12, 2 ×3": how often each count was seen. */

@@ -13,6 +13,8 @@ export interface PublishInput {
   copies(payload: string): number;
   /** False when the run ended without its final drain: unresolved publishes are not judged. */
   drained: boolean;
+  /** Tabs replaced for being stuck (their publishes went to a dead worker or engine). */
+  stuck: ReadonlySet<string>;
 }
 
 export interface Vanished {
@@ -22,6 +24,8 @@ export interface Vanished {
   accepted: boolean;
   /** Close time minus request time (the tab closed before it landed). */
   windowMs: number;
+  /** Its tab was closed for being stuck, not by a fault. */
+  stuck: boolean;
 }
 
 export interface PublishFindings {
@@ -93,7 +97,13 @@ export function checkPublishes(input: PublishInput): PublishFindings {
     const resolved = j.accepted !== undefined || j.rejected !== undefined;
     if (closedAt !== undefined && !resolved && copies > 0) f.landedAfterClose++;
     if (copies === 0 && !j.rejected && closedAt !== undefined && input.drained) {
-      f.vanished.push({ tab: j.tab.id, payload, accepted: j.accepted !== undefined, windowMs: closedAt - (j.requested?.at ?? closedAt) });
+      f.vanished.push({
+        tab: j.tab.id,
+        payload,
+        accepted: j.accepted !== undefined,
+        windowMs: closedAt - (j.requested?.at ?? closedAt),
+        stuck: input.stuck.has(j.tab.id),
+      });
     }
     if (closedAt === undefined && !resolved && input.drained) f.pendingAtEnd.push(`${payload} (${j.tab.id})`);
   }

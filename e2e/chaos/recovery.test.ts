@@ -18,16 +18,18 @@ describe("recoveries", () => {
     const fast = tab("T1", [join(1, "a", 0), events(1, "a", 1, 10, 1000), events(1, "a", 11, 12, 1250)]);
     // T2 gets old events first (history), then a fresh one at 1900.
     const slow = tab("T2", [join(1, "a", 0), events(1, "a", 8, 10, 1300), events(1, "a", 11, 11, 1900)]);
-    const [r] = recoveries([fault(1, 1050)], [fast, slow], ledger.find);
+    const [r] = recoveries([fault(1, 1050)], [fast, slow], ledger.find, new Set());
     expect(r!.ms).toBe(850);
   });
 
-  it("ignores a tab that closed before it recovered, and reports never for an open one", () => {
+  it("ignores a tab closed before it recovered, unless it was stuck, and reports never for an open one", () => {
     const gone = tab("T1", [join(1, "a", 0), events(1, "a", 1, 5, 500)], { closedAt: 2000 });
     const ok = tab("T2", [join(1, "a", 0), events(1, "a", 11, 11, 1200)]);
-    expect(recoveries([fault(1, 1050)], [gone, ok], ledger.find)[0]!.ms).toBe(150);
+    expect(recoveries([fault(1, 1050)], [gone, ok], ledger.find, new Set())[0]!.ms).toBe(150);
+    // Closed by the run for being stuck: that fault never recovered.
+    expect(recoveries([fault(1, 1050)], [gone, ok], ledger.find, new Set(["T1"]))[0]!.ms).toBeUndefined();
     const stuck = tab("T3", [join(1, "a", 0), events(1, "a", 1, 5, 500)]);
-    const list = recoveries([fault(1, 1050), fault(2, 100)], [stuck], ledger.find);
+    const list = recoveries([fault(1, 1050), fault(2, 100)], [stuck], ledger.find, new Set());
     expect(list.map((r) => r.ms)).toEqual([undefined, 400]);
     expect(recoveryStats(list)).toMatchObject({ count: 2, never: 1, median: 400, max: 400 });
   });

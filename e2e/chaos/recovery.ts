@@ -1,7 +1,8 @@
 // Recovery time of each fault: from the moment it was over (healed, back online, tabs reopened)
 // until every tab open then was handed an event the server wrote after that moment — data flows
 // again everywhere. Faults come every few seconds whether or not the last one has recovered, as
-// in real flapping; a tab that closed before it recovered does not count. Pure.
+// in real flapping; a tab the run closed before it recovered does not count, unless it was closed
+// for being stuck: then the fault never recovered. Pure.
 import { percentile } from "../../bench/lib/stats";
 import type { LedgerEntry } from "./ledger";
 import type { AppliedFault, TabRecord } from "./recorder";
@@ -34,6 +35,8 @@ export function recoveries(
   faults: readonly AppliedFault[],
   tabs: readonly TabRecord[],
   find: (payload: string) => LedgerEntry | undefined,
+  /** Tabs replaced for being stuck. */
+  stuck: ReadonlySet<string>,
 ): Recovery[] {
   return faults.map((fault) => {
     const end = fault.endAt;
@@ -42,8 +45,8 @@ export function recoveries(
       if (tab.openedAt > end || (tab.closedAt !== undefined && tab.closedAt <= end)) continue;
       const at = freshAfter(tab, end, find);
       if (at === undefined) {
-        if (tab.closedAt === undefined) return { fault, ms: undefined };
-        continue; // closed before it recovered: not this fault's to answer for
+        if (tab.closedAt === undefined || stuck.has(tab.id)) return { fault, ms: undefined };
+        continue; // closed by the run before it recovered: not this fault's to answer for
       }
       worst = Math.max(worst, at - end);
     }

@@ -73,7 +73,10 @@ export function failureLines(result: RunResult, v: Verdict, replay: string): str
   list("delivery findings", v.deliveries.examples.map((e) => `${e.tab} ${e.topic}: ${e.what}`));
   list(
     "vanished publishes",
-    v.publishes.vanished.map((x) => `${x.payload} from ${x.tab}: requested ${x.windowMs} ms before its tab closed${x.accepted ? " (accepted!)" : ""}`),
+    // Those a fault closed first: they measure the window issue 13 asks to shrink.
+    [...v.publishes.vanished]
+      .sort((a, b) => Number(a.stuck) - Number(b.stuck))
+      .map((x) => `${x.payload} from ${x.tab}: requested ${n(x.windowMs)} ms before its tab ${x.stuck ? "was replaced as stuck" : "closed"}${x.accepted ? " (accepted!)" : ""}`),
   );
   list("publishes landed twice", v.publishes.landedTwice);
   list("accepted publishes not in the log as accepted", v.publishes.acceptedWrong);
