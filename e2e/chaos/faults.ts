@@ -10,7 +10,7 @@ import type { Tab } from "./tabs";
 import { pollUntil, sleep, type World } from "./world";
 
 /** Publishes each tab makes right before a close-all (the "bursts right before close-all"). */
-export const BURST_BEFORE_CLOSE_ALL = 3;
+const BURST_BEFORE_CLOSE_ALL = 3;
 /** How long the server may take to see every stream of a closed browser end. */
 const CLOSE_ALL_DRAIN_MS = 5_000;
 
