@@ -14,6 +14,10 @@ describe("buildSchedule", () => {
     expect(buildSchedule({ ...spec, scenario: "restarts", kinds: ["restart", "new-epoch"] }).map((s) => s.kind)).not.toContain("drop");
   });
 
+  it("is prefix-stable: the first k steps of a long run are a k-fault run (replay a failure early on cheaply)", () => {
+    expect(buildSchedule({ ...spec, faults: 10 })).toEqual(buildSchedule(spec).slice(0, 10));
+  });
+
   it("draws every enabled kind over a long run, only those, with gaps in range", () => {
     const steps = buildSchedule(spec);
     expect(new Set(steps.map((s) => s.kind))).toEqual(new Set(MAIN_KINDS));
