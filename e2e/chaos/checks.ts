@@ -4,7 +4,7 @@
 // leaked upstream stream (server or client side), or a recovery p90 over the target. Pure.
 import { DEFAULT_CONFIG, idleTimeoutMs } from "../../worker/engine/config";
 import { checkDeliveries, type DeliveryFindings } from "./deliveries";
-import { checkPublishes, type PublishFindings } from "./publishes";
+import { checkPublishes, type PublishFindings, type VanishCause } from "./publishes";
 import { recoveries, recoveryStats, type Recovery, type RecoveryStats } from "./recovery";
 import type { RunResult } from "./run";
 
@@ -43,7 +43,8 @@ export function judge(result: RunResult): Verdict {
     finalEpoch: ledger.epoch(),
   });
   const stuck = new Set(record.stuck.flatMap((s) => s.tabs.map((t) => t.id)));
-  const publishes = checkPublishes({ tabs: record.tabs, find: ledger.find, copies: ledger.copies, drained, stuck });
+  const closedAll = new Set(record.deaths.filter((d) => d.why === "close-all").flatMap((d) => d.killed));
+  const publishes = checkPublishes({ tabs: record.tabs, find: ledger.find, copies: ledger.copies, drained, stuck, closedAll });
   const recovery = recoveries(record.faults, record.tabs, ledger.find, stuck);
   const stats = recoveryStats(recovery);
   // The engine's own idle timeout for this server's heartbeat, with its default knobs.
@@ -94,14 +95,19 @@ export function judge(result: RunResult): Verdict {
   return { checks, deliveries, publishes, recovery, stats, recoveryTargetMs, ok: checks.every((c) => c.ok) };
 }
 
-/** "3 closed by a fault (window max 40 ms) + 12 in stuck tabs": the two causes apart. */
+/** "3 at a close-all (window max 9 ms) + 12 in stuck tabs": the causes apart. */
 function vanishedValue(p: PublishFindings): string {
   if (p.vanished.length === 0) return "0";
-  const closed = p.vanished.filter((v) => !v.stuck);
-  const stuck = p.vanished.length - closed.length;
   const parts: string[] = [];
-  if (closed.length > 0) parts.push(`${n(closed.length)} closed by a fault (window max ${n(Math.max(...closed.map((v) => v.windowMs)))} ms)`);
-  if (stuck > 0) parts.push(`${n(stuck)} in stuck tabs`);
+  const causes: Array<[VanishCause, string]> = [
+    ["close-all", "at a close-all"],
+    ["closed", "in other closed tabs"],
+    ["stuck", "in stuck tabs"],
+  ];
+  for (const [cause, label] of causes) {
+    const some = p.vanished.filter((v) => v.cause === cause);
+    if (some.length > 0) parts.push(`${n(some.length)} ${label} (window max ${n(Math.max(...some.map((v) => v.windowMs)))} ms)`);
+  }
   return parts.join(" + ");
 }
 

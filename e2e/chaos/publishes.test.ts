@@ -13,12 +13,13 @@ wrote("p:T1:2", "a", 9, 2);
 wrote("p:T2:1", "a", 11);
 wrote("p:T1:4", "a", 12);
 
-const input = (tabs: ReturnType<typeof tab>[], drained = true, stuck: string[] = []) => ({
+const input = (tabs: ReturnType<typeof tab>[], drained = true, stuck: string[] = [], closedAll: string[] = []) => ({
   tabs,
   find: (p: string) => log.get(p)?.entry,
   copies: (p: string) => log.get(p)?.copies ?? 0,
   drained,
   stuck: new Set(stuck),
+  closedAll: new Set(closedAll),
 });
 const req = (n: number, at: number) => ({ t: "publish" as const, phase: "requested" as const, topic: "a", payload: `p:T1:${n}`, at });
 const ok = (n: number, cursor: number, at: number) => ({ t: "publish" as const, phase: "accepted" as const, topic: "a", payload: `p:T1:${n}`, cursor: String(cursor), at });
@@ -38,9 +39,10 @@ describe("checkPublishes", () => {
   it("measures the window of a publish that vanished with its tab, and counts one the outbox delivered", () => {
     const closed = tab("T1", [req(3, 1000), req(4, 1040)], { closedAt: 1100 });
     const f = checkPublishes(input([closed]));
-    expect(f.vanished).toEqual([{ tab: "T1", payload: "p:T1:3", accepted: false, windowMs: 100, stuck: false }]);
+    expect(f.vanished).toEqual([{ tab: "T1", payload: "p:T1:3", accepted: false, windowMs: 100, cause: "closed" }]);
     expect(f.landedAfterClose).toBe(1);
-    expect(checkPublishes(input([closed], true, ["T1"])).vanished[0]!.stuck).toBe(true);
+    expect(checkPublishes(input([closed], true, [], ["T1"])).vanished[0]!.cause).toBe("close-all");
+    expect(checkPublishes(input([closed], true, ["T1"], ["T1"])).vanished[0]!.cause).toBe("stuck");
   });
 
   it("flags a publish still unresolved in an open tab, but only once the run drained", () => {

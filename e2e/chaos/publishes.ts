@@ -15,7 +15,12 @@ export interface PublishInput {
   drained: boolean;
   /** Tabs replaced for being stuck (their publishes went to a dead worker or engine). */
   stuck: ReadonlySet<string>;
+  /** Tabs closed by a close-all: what vanished there measures the window issue 13 asks to shrink. */
+  closedAll: ReadonlySet<string>;
 }
+
+/** Why a vanished publish's tab went: a close-all, a repair of a stuck tab, or another fault. */
+export type VanishCause = "close-all" | "stuck" | "closed";
 
 export interface Vanished {
   tab: string;
@@ -24,8 +29,7 @@ export interface Vanished {
   accepted: boolean;
   /** Close time minus request time (the tab closed before it landed). */
   windowMs: number;
-  /** Its tab was closed for being stuck, not by a fault. */
-  stuck: boolean;
+  cause: VanishCause;
 }
 
 export interface PublishFindings {
@@ -102,7 +106,7 @@ export function checkPublishes(input: PublishInput): PublishFindings {
         payload,
         accepted: j.accepted !== undefined,
         windowMs: closedAt - (j.requested?.at ?? closedAt),
-        stuck: input.stuck.has(j.tab.id),
+        cause: input.stuck.has(j.tab.id) ? "stuck" : input.closedAll.has(j.tab.id) ? "close-all" : "closed",
       });
     }
     if (closedAt === undefined && !resolved && input.drained) f.pendingAtEnd.push(`${payload} (${j.tab.id})`);

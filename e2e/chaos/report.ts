@@ -2,11 +2,14 @@
 // failure everything needed to replay and read it — the seed and replay command, the fault
 // sequence as applied, examples of each finding, stuck tabs, repairs and page errors.
 import type { Verdict } from "./checks";
+import type { VanishCause } from "./publishes";
 import { recoveryStats } from "./recovery";
 import type { RunResult } from "./run";
 import { describeStep, type FaultKind } from "./schedule";
 
 const n = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
+const CAUSE_ORDER: VanishCause[] = ["close-all", "closed", "stuck"];
+const CAUSE_TEXT: Record<VanishCause, string> = { "close-all": "closed with every tab", closed: "closed", stuck: "was replaced as stuck" };
 /** Lines of one list shown on a failure (the counts in the table are exact). */
 const SHOW = 20;
 
@@ -73,10 +76,10 @@ export function failureLines(result: RunResult, v: Verdict, replay: string): str
   list("delivery findings", v.deliveries.examples.map((e) => `${e.tab} ${e.topic}: ${e.what}`));
   list(
     "vanished publishes",
-    // Those a fault closed first: they measure the window issue 13 asks to shrink.
+    // Those of close-alls first: they measure the window issue 13 asks to shrink.
     [...v.publishes.vanished]
-      .sort((a, b) => Number(a.stuck) - Number(b.stuck))
-      .map((x) => `${x.payload} from ${x.tab}: requested ${n(x.windowMs)} ms before its tab ${x.stuck ? "was replaced as stuck" : "closed"}${x.accepted ? " (accepted!)" : ""}`),
+      .sort((a, b) => CAUSE_ORDER.indexOf(a.cause) - CAUSE_ORDER.indexOf(b.cause))
+      .map((x) => `${x.payload} from ${x.tab}: requested ${n(x.windowMs)} ms before its tab ${CAUSE_TEXT[x.cause]}${x.accepted ? " (accepted!)" : ""}`),
   );
   list("publishes landed twice", v.publishes.landedTwice);
   list("accepted publishes not in the log as accepted", v.publishes.acceptedWrong);

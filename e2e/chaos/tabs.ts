@@ -31,7 +31,7 @@ export interface Tab {
 type Api = { chaos: ChaosPageApi };
 
 /** Resolves `p`, or rejects with `what` after `ms`. */
-export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);

@@ -30,7 +30,8 @@ export interface World {
   upstream: UpstreamWatch;
 }
 
-export const POLL_MS = 50;
+/** How often the waits look again. */
+const POLL_MS = 50;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function createWorld(browser: Browser, pagesUrl: string, opts: WorldOptions): Promise<World> {
