@@ -5,7 +5,7 @@ import { sourceAliases } from "./vite.config";
 export default defineConfig({
   resolve: { alias: sourceAliases },
   test: {
-    include: ["{contract,src,worker,server,proto,e2e/kit,e2e/foreign,e2e/consumers/lib,bench/lib,scripts}/**/*.test.ts"],
+    include: ["{contract,src,worker,server,proto,e2e/kit,e2e/foreign,e2e/chaos,e2e/consumers/lib,bench/lib,scripts}/**/*.test.ts"],
     environment: "node",
     testTimeout: 20_000,
     pool: "forks",

@@ -2,6 +2,7 @@
 // error message), and a long-running one (a dev server) that is stopped, with its children,
 // when the check is done.
 import { spawn, type ChildProcess } from "node:child_process";
+import { stripVTControlCharacters } from "node:util";
 
 export interface RunOptions {
   cwd: string;
@@ -68,8 +69,10 @@ export async function background(command: string, args: string[], opts: RunOptio
   };
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`\`${command} ${args.join(" ")}\` not ready:\n${tail(output)}`)), opts.timeoutMs ?? 60_000);
+    // Colours are stripped before matching: tools colour their output when CI is set, even
+    // without a terminal (Vite's "Local:" arrives as "Local\x1b[22m:").
     const onData = (d: Buffer) => {
-      output += d.toString();
+      output += stripVTControlCharacters(d.toString());
       if (opts.ready.test(output)) {
         clearTimeout(timer);
         resolve();
