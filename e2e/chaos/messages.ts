@@ -61,10 +61,14 @@ export interface StatusMessage extends Base {
   lastError?: string;
 }
 
-/** A publish: requested (before `client.publish` is called), accepted with a cursor, or rejected. */
+/**
+ * A publish: requested (before `client.publish` is called), durable (its `durable` promise
+ * resolved: from then on it must land even if every tab closes), accepted with a cursor, or
+ * rejected.
+ */
 export interface PublishMessage extends Base {
   t: "publish";
-  phase: "requested" | "accepted" | "rejected";
+  phase: "requested" | "durable" | "accepted" | "rejected";
   topic: string;
   payload: string;
   cursor?: string;

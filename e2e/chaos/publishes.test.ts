@@ -39,10 +39,16 @@ describe("checkPublishes", () => {
   it("measures the window of a publish that vanished with its tab, and counts one the outbox delivered", () => {
     const closed = tab("T1", [req(3, 1000), req(4, 1040)], { closedAt: 1100 });
     const f = checkPublishes(input([closed]));
-    expect(f.vanished).toEqual([{ tab: "T1", payload: "p:T1:3", accepted: false, windowMs: 100, cause: "closed" }]);
+    expect(f.vanished).toEqual([{ tab: "T1", payload: "p:T1:3", accepted: false, durable: false, windowMs: 100, cause: "closed" }]);
     expect(f.landedAfterClose).toBe(1);
     expect(checkPublishes(input([closed], true, [], ["T1"])).vanished[0]!.cause).toBe("close-all");
     expect(checkPublishes(input([closed], true, ["T1"], ["T1"])).vanished[0]!.cause).toBe("stuck");
+  });
+
+  it("marks a vanished publish durable once the app was told so: the one the README promises", () => {
+    const durable = { ...req(3, 1010), phase: "durable" as const };
+    const f = checkPublishes(input([tab("T1", [req(3, 1000), durable], { closedAt: 1100 })]));
+    expect(f.vanished).toMatchObject([{ payload: "p:T1:3", durable: true, accepted: false }]);
   });
 
   it("flags a publish still unresolved in an open tab, but only once the run drained", () => {

@@ -1,8 +1,9 @@
 // Did every publish the tabs made land exactly once? Each payload is unique in the run, so the
-// ledger says how often the server wrote it. The README promises that a publish "from a tab that
-// closed still lands exactly once"; a publish that never landed is therefore a failure whether or
-// not the app heard back, and for one whose tab closed first we measure the window (close time
-// minus request time) that issue 13 asks to make as small as the platform allows. Pure.
+// ledger says how often the server wrote it. The README promises that a publish lands once it is
+// durable (`publish(...).durable` resolved), even if its tab closes then; one that never landed
+// after that is a failure. One whose tab closed before it was durable may vanish: it is counted
+// with its window (close time minus request time), which issue 13 asks to keep as small as the
+// platform allows. Pure.
 import type { LedgerEntry } from "./ledger";
 import type { PublishMessage } from "./messages";
 import type { TabRecord } from "./recorder";
@@ -27,6 +28,8 @@ export interface Vanished {
   payload: string;
   /** The app had been told it was accepted. */
   accepted: boolean;
+  /** The app had been told it was durable (or accepted): the README promised it would land. */
+  durable: boolean;
   /** Close time minus request time (the tab closed before it landed). */
   windowMs: number;
   cause: VanishCause;
@@ -45,7 +48,7 @@ export interface PublishFindings {
   acceptedWrong: string[];
   /** Rejected by the client (an outbox should never give up under transient faults). */
   rejections: string[];
-  /** Never landed, and the tab closed before the end. */
+  /** Never landed, and the tab closed before the end (a failure only when `durable`). */
   vanished: Vanished[];
   /** Still unresolved at the end of a drained run, in a tab that was still open. */
   pendingAtEnd: string[];
@@ -54,6 +57,7 @@ export interface PublishFindings {
 interface Journey {
   tab: TabRecord;
   requested?: PublishMessage;
+  durable?: PublishMessage;
   accepted?: PublishMessage;
   rejected?: PublishMessage;
 }
@@ -105,6 +109,7 @@ export function checkPublishes(input: PublishInput): PublishFindings {
         tab: j.tab.id,
         payload,
         accepted: j.accepted !== undefined,
+        durable: j.durable !== undefined || j.accepted !== undefined,
         windowMs: closedAt - (j.requested?.at ?? closedAt),
         cause: input.stuck.has(j.tab.id) ? "stuck" : input.closedAll.has(j.tab.id) ? "close-all" : "closed",
       });

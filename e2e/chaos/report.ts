@@ -79,7 +79,7 @@ export function failureLines(result: RunResult, v: Verdict, replay: string): str
     // Those of close-alls first: they measure the window issue 13 asks to shrink.
     [...v.publishes.vanished]
       .sort((a, b) => CAUSE_ORDER.indexOf(a.cause) - CAUSE_ORDER.indexOf(b.cause))
-      .map((x) => `${x.payload} from ${x.tab}: requested ${n(x.windowMs)} ms before its tab ${CAUSE_TEXT[x.cause]}${x.accepted ? " (accepted!)" : ""}`),
+      .map((x) => `${x.payload} from ${x.tab}: requested ${n(x.windowMs)} ms before its tab ${CAUSE_TEXT[x.cause]}${x.accepted ? " (accepted!)" : x.durable ? " (durable!)" : ""}`),
   );
   list("publishes landed twice", v.publishes.landedTwice);
   list("accepted publishes not in the log as accepted", v.publishes.acceptedWrong);

@@ -93,7 +93,12 @@ function publishOne(topic: string): void {
   const payload = `p:${config.tab}:${++published}`;
   report({ t: "publish", phase: "requested", topic, payload });
   pending++;
-  client.publish(topic, encoder.encode(payload)).then(
+  const sent = client.publish(topic, encoder.encode(payload));
+  sent.durable.then(
+    () => report({ t: "publish", phase: "durable", topic, payload }),
+    () => {}, // the result says why
+  );
+  sent.then(
     ({ cursor }) => {
       pending--;
       report({ t: "publish", phase: "accepted", topic, payload, cursor: String(cursor) });
