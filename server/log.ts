@@ -152,6 +152,25 @@ interface TopicState {
 // Compacting the array only once its empty prefix is large keeps pruning O(1) amortized.
 const COMPACT_AFTER = 1024;
 
+/** Retention and idempotency limits, the same for every backend. */
+export interface LogLimits {
+  maxEvents: number;
+  maxAgeMs: number;
+  maxKeysPerPrincipal: number;
+  keyMaxAgeMs: number;
+}
+
+/** Resolves a backend's limits: defaults, and out-of-range values clamped with a line in `warnings`. */
+export function logLimits(opts: MemoryLogOptions, warnings: string[]): LogLimits {
+  return {
+    maxEvents: knob("retention.maxEvents", opts.maxEvents, { fallback: DEFAULT_RETENTION_EVENTS, min: 1, max: MAX_RETENTION_EVENTS }, warnings),
+    maxAgeMs: knob("retention.maxAgeMs", opts.maxAgeMs, { fallback: DEFAULT_RETENTION_MS, min: 1, max: MAX_RETENTION_MS }, warnings),
+    maxKeysPerPrincipal: knob("idempotency.maxKeysPerPrincipal", opts.maxKeysPerPrincipal,
+      { fallback: DEFAULT_KEYS_PER_PRINCIPAL, min: 1, max: MAX_KEYS_PER_PRINCIPAL }, warnings),
+    keyMaxAgeMs: knob("idempotency.maxAgeMs", opts.keyMaxAgeMs, { fallback: DEFAULT_KEY_MAX_AGE_MS, min: 1, max: MAX_KEY_MAX_AGE_MS }, warnings),
+  };
+}
+
 const unrefInterval: Every = (ms, fn) => {
   const timer = setInterval(fn, ms);
   timer.unref();
@@ -160,14 +179,7 @@ const unrefInterval: Every = (ms, fn) => {
 
 export function createMemoryLog(opts: MemoryLogOptions = {}): TopicLog {
   const warnings: string[] = [];
-  const maxEvents = knob("retention.maxEvents", opts.maxEvents,
-    { fallback: DEFAULT_RETENTION_EVENTS, min: 1, max: MAX_RETENTION_EVENTS }, warnings);
-  const maxAgeMs = knob("retention.maxAgeMs", opts.maxAgeMs,
-    { fallback: DEFAULT_RETENTION_MS, min: 1, max: MAX_RETENTION_MS }, warnings);
-  const maxKeysPerPrincipal = knob("idempotency.maxKeysPerPrincipal", opts.maxKeysPerPrincipal,
-    { fallback: DEFAULT_KEYS_PER_PRINCIPAL, min: 1, max: MAX_KEYS_PER_PRINCIPAL }, warnings);
-  const keyMaxAgeMs = knob("idempotency.maxAgeMs", opts.keyMaxAgeMs,
-    { fallback: DEFAULT_KEY_MAX_AGE_MS, min: 1, max: MAX_KEY_MAX_AGE_MS }, warnings);
+  const { maxEvents, maxAgeMs, maxKeysPerPrincipal, keyMaxAgeMs } = logLimits(opts, warnings);
   for (const warning of warnings) console.warn(`onestream log: ${warning}`);
   const now = opts.now ?? Date.now;
   const newEpoch = opts.newEpoch ?? (() => crypto.randomUUID());

@@ -13,14 +13,7 @@ import { Redis } from "ioredis";
 import { EventSchema, type Event } from "../proto/gen/onestream/v1/stream_pb";
 import { knob } from "./knobs";
 import {
-  DEFAULT_KEY_MAX_AGE_MS,
-  DEFAULT_KEYS_PER_PRINCIPAL,
-  DEFAULT_RETENTION_EVENTS,
-  DEFAULT_RETENTION_MS,
-  MAX_KEY_MAX_AGE_MS,
-  MAX_KEYS_PER_PRINCIPAL,
-  MAX_RETENTION_EVENTS,
-  MAX_RETENTION_MS,
+  logLimits,
   newEvent,
   type MemoryLogOptions,
   type TopicLog,
@@ -73,14 +66,7 @@ function connect(url: string, name: string): Redis {
 
 export async function createRedisLog(opts: RedisLogOptions): Promise<TopicLog> {
   const warnings: string[] = [];
-  const maxEvents = knob("retention.maxEvents", opts.maxEvents,
-    { fallback: DEFAULT_RETENTION_EVENTS, min: 1, max: MAX_RETENTION_EVENTS }, warnings);
-  const maxAgeMs = knob("retention.maxAgeMs", opts.maxAgeMs,
-    { fallback: DEFAULT_RETENTION_MS, min: 1, max: MAX_RETENTION_MS }, warnings);
-  const maxKeys = knob("idempotency.maxKeysPerPrincipal", opts.maxKeysPerPrincipal,
-    { fallback: DEFAULT_KEYS_PER_PRINCIPAL, min: 1, max: MAX_KEYS_PER_PRINCIPAL }, warnings);
-  const keyMaxAgeMs = knob("idempotency.maxAgeMs", opts.keyMaxAgeMs,
-    { fallback: DEFAULT_KEY_MAX_AGE_MS, min: 1, max: MAX_KEY_MAX_AGE_MS }, warnings);
+  const { maxEvents, maxAgeMs, maxKeysPerPrincipal: maxKeys, keyMaxAgeMs } = logLimits(opts, warnings);
   const checkMs = knob("checkMs", opts.checkMs, { fallback: DEFAULT_CHECK_MS, min: 10, max: 60_000 }, warnings);
   for (const warning of warnings) console.warn(`onestream redis log: ${warning}`);
   const prefix = opts.prefix ?? "os";
