@@ -122,6 +122,7 @@ export async function runCall(
  */
 class StallWatch {
   private cancel: (() => void) | undefined;
+  private lastProgress = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -129,14 +130,25 @@ class StallWatch {
   ) {}
 
   saw(frame: Frame): void {
+    if (this.call.reachedLive) return; // a call's topics and caught-up set only grow: live stays live
     if (this.call.allCaughtUp) {
       this.call.reachedLive = true;
       return this.stop();
     }
     if (frame.kind === "heartbeat" && this.cancel !== undefined) return;
-    this.stop();
-    const ms = this.ctx.config.catchupStallMs;
-    this.cancel = this.ctx.clock.setTimeout(() => this.call.fail(new StalledError(ms)), ms);
+    // One timer per stall period, not one per frame (as the watchdog does): a frame only moves
+    // the deadline, and the timer re-arms for what is left of it.
+    this.lastProgress = this.ctx.clock.monotonic();
+    this.cancel ??= this.arm(this.ctx.config.catchupStallMs);
+  }
+
+  private arm(ms: number): () => void {
+    return this.ctx.clock.setTimeout(() => {
+      const stallMs = this.ctx.config.catchupStallMs;
+      const left = this.lastProgress + stallMs - this.ctx.clock.monotonic();
+      this.cancel = left > 0 ? this.arm(left) : undefined;
+      if (left <= 0) this.call.fail(new StalledError(stallMs));
+    }, ms);
   }
 
   stop(): void {

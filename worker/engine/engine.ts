@@ -176,7 +176,7 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     if (failure !== undefined) return "failed";
     if (offline) return "offline";
     const current = main.current;
-    if (current !== undefined) return current.topics.every((t) => current.caughtUp.has(t)) ? "live" : "catching-up";
+    if (current !== undefined) return current.allCaughtUp ? "live" : "catching-up";
     if (main.retrying) return "backoff";
     if (main.next === undefined && ready && resetting === 0 && topicSet.size === 0 && main.connection > 0) return "live";
     return "connecting";
@@ -348,13 +348,14 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
     }
   }
 
-  function publish(topic: string, payload: Uint8Array, opts?: { key?: string }): Promise<{ cursor: Cursor | undefined }> {
+  /**
+   * Runs an outbox call once the outbox loaded. One made before that goes out after what the
+   * last engine left, in call order (and a key already on disk is found there).
+   */
+  function afterLoad<T>(fn: () => Promise<T>): Promise<T> {
     if (closed) return Promise.reject(new ClosedError());
     if (failure !== undefined) return Promise.reject(new FailedError(failure));
-    if (ready) return outbox.publish(topic, payload, opts?.key);
-    // Made before the outbox loaded: goes out after what the last engine left, in call order
-    // (and a key already on disk is found there).
-    return loaded.then(() => outbox.publish(topic, payload, opts?.key));
+    return ready ? fn() : loaded.then(fn);
   }
 
   return {
@@ -362,12 +363,8 @@ export function createEngine(deps: EngineDeps, configIn?: Partial<EngineConfig>)
       if (closed) throw new ClosedError();
       return subscribers.add(topics, sink, opts?.since ?? "stored");
     },
-    publish,
-    durable(key) {
-      if (closed) return Promise.reject(new ClosedError());
-      if (failure !== undefined) return Promise.reject(new FailedError(failure));
-      return ready ? outbox.durable(key) : loaded.then(() => outbox.durable(key));
-    },
+    publish: (topic, payload, opts) => afterLoad(() => outbox.publish(topic, payload, opts?.key)),
+    durable: (key) => afterLoad(() => outbox.durable(key)),
     hint,
     status() {
       if (closed) throw new ClosedError();

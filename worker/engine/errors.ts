@@ -113,7 +113,7 @@ export function classify(err: unknown): Classified {
   if (err instanceof ProtocolError) return { verdict: "retry", info: { code: "protocol", message: err.message } };
   if (err instanceof StalledError) return { verdict: "retry", info: { code: "stalled", message: err.message } };
   const oversized = oversizedIn(err);
-  if (oversized !== undefined) return { verdict: "retry", info: { code: "oversized", message: err instanceof OversizedMessageError ? err.message : oversized.message } };
+  if (oversized !== undefined) return { verdict: "retry", info: { code: "oversized", message: oversized.message } };
   const ce = ConnectError.from(err);
   const http = HTTP_ONLY.exec(ce.rawMessage);
   if (http !== null && ce.metadata.get("grpc-status") === null) {

@@ -228,6 +228,8 @@ export class MainStream {
     const { positions } = this.ctx;
     const ordered = this.ctx.upstream.cursors === "ordered";
     const out: StreamEvent<Cursor>[] = [];
+    // Per topic, the newest cursor this frame reaches and how many events get there: the ledger's points.
+    const reach = new Map<string, { cursor: Cursor; n: number }>();
     let foreign = 0;
     let backwards = 0;
     let zero = 0;
@@ -247,23 +249,24 @@ export class MainStream {
         continue;
       }
       positions.advance(topic, cursor, call.epoch, call);
+      const r = reach.get(topic);
+      if (r === undefined) reach.set(topic, { cursor, n: 1 });
+      else {
+        r.cursor = cursor;
+        r.n++;
+      }
       const e: StreamEvent<Cursor> = { topic, cursor, payload: ev.payload, publishedAt: ev.publishedAt ?? 0 };
       if (ev.meta !== undefined) e.meta = ev.meta;
       out.push(e);
     }
-    if (out.length > 0) this.ctx.dispatcher.push({ kind: "events", events: out, points: this.points(out) });
+    if (out.length > 0) {
+      const points = new Map<string, Point>();
+      for (const [topic, r] of reach) points.set(topic, this.ctx.ledger.record(topic, r.cursor, positions.get(topic)?.epoch ?? "", r.n)); // a topic may have its own epoch
+      this.ctx.dispatcher.push({ kind: "events", events: out, points });
+    }
     if (foreign > 0) this.ctx.warn(`onestream: ${foreign} event(s) for topics this stream did not ask for; dropped`);
     if (backwards > 0) this.ctx.warn(`onestream: ${backwards} event(s) whose cursor does not increase on one stream; dropped`);
     if (zero > 0) this.ctx.warn(`onestream: ${zero} event(s) with cursor 0; dropped`);
-  }
-
-  /** Per topic of `events`, the position they reach, in the ledger. */
-  private points(events: readonly StreamEvent<Cursor>[]): Map<string, Point> {
-    const last = new Map<string, [Cursor, number]>();
-    for (const ev of events) last.set(ev.topic, [ev.cursor, (last.get(ev.topic)?.[1] ?? 0) + 1]);
-    const points = new Map<string, Point>();
-    for (const [topic, [cursor, n]] of last) points.set(topic, this.ctx.ledger.record(topic, cursor, this.ctx.positions.get(topic)?.epoch ?? "", n));
-    return points;
   }
 
   private ended(call: Call, outcome: Outcome): void {
