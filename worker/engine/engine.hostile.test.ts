@@ -65,6 +65,34 @@ describe("engine against hostile servers and proxies", () => {
     expect(t.last.resume).toEqual({ a: 3n });
   });
 
+  it("a catch-up that keeps moving is never stalled: each progress frame moves the deadline", async () => {
+    const clock = new FakeClock();
+    const t = new ScriptedTransport();
+    const storage = new MemoryStorage();
+    await storage.saveCursors("alice", [{ topic: "a", cursor: 0n, epoch: "e1" }]);
+    const h = startEngine({ clock, transport: t, storage, config: { catchupStallMs: 20_000 } });
+    h.engine.subscribe(["a"], () => {});
+    await clock.advance(1);
+    t.last.send(frames.hello("e1", 1_000), frames.events("a", 1));
+    const heartbeats = async (n: number) => {
+      for (let s = 0; s < n; s++) {
+        await clock.advance(1_000);
+        t.last.send(frames.heartbeat()); // keep the idle watchdog quiet: only the stall watch is tested
+      }
+    };
+    for (let i = 2; i <= 5; i++) {
+      await heartbeats(15); // 60 s in all, three times the stall deadline
+      t.last.send(frames.events("a", i));
+    }
+    expect(h.engine.status().state).toBe("catching-up");
+    expect(t.calls).toHaveLength(1);
+    await heartbeats(19);
+    expect(t.calls).toHaveLength(1);
+    await clock.advance(1_100);
+    expect(h.engine.status().lastError).toMatchObject({ code: "stalled" });
+    expect(t.calls).toHaveLength(2);
+  });
+
   it("a server that keeps coming back is used within seconds: a call that caught up resets the backoff", async () => {
     const h = startEngine();
     h.engine.subscribe(["a"], () => {});
