@@ -18,11 +18,12 @@ const ZERO_WIDTH = /[\u200b-\u200d\u2060\ufeff\u180e]/;
 const SEPARATOR = /[\u2028\u2029]/;
 const encoder = new TextEncoder();
 
-/** "U+202E" for the first character of `text` that matches `pattern`. */
-function codePoint(text: string, pattern: RegExp): string {
-  const found = pattern.exec(text)![0];
-  return `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
-}
+/** Characters that spoof what a topic looks like, and what the error calls them. */
+const SPOOFING: ReadonlyArray<[RegExp, string]> = [
+  [BIDI, "bidirectional controls"],
+  [ZERO_WIDTH, "zero-width characters"],
+  [SEPARATOR, "line or paragraph separators"],
+];
 
 /** Returns why `topic` is not a valid topic, or undefined when it is. */
 export function topicProblem(topic: unknown): string | undefined {
@@ -31,8 +32,9 @@ export function topicProblem(topic: unknown): string | undefined {
   const bytes = encoder.encode(topic).length;
   if (bytes > MAX_TOPIC_BYTES) return `topic is ${bytes} bytes, over the ${MAX_TOPIC_BYTES}-byte limit`;
   if (CONTROL.test(topic)) return "topic must not contain control characters";
-  if (BIDI.test(topic)) return `topic must not contain bidirectional controls (${codePoint(topic, BIDI)})`;
-  if (ZERO_WIDTH.test(topic)) return `topic must not contain zero-width characters (${codePoint(topic, ZERO_WIDTH)})`;
-  if (SEPARATOR.test(topic)) return `topic must not contain line or paragraph separators (${codePoint(topic, SEPARATOR)})`;
+  for (const [pattern, what] of SPOOFING) {
+    const found = pattern.exec(topic);
+    if (found !== null) return `topic must not contain ${what} (U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")})`;
+  }
   return undefined;
 }

@@ -30,7 +30,7 @@ export interface Cluster {
 }
 
 /** Starts one node process on a free port and resolves once it listens. */
-export async function startNode(id: string, redisUrl: string, heartbeatMs: number): Promise<ServerNode> {
+async function startNode(id: string, redisUrl: string, heartbeatMs: number): Promise<ServerNode> {
   const port = await freePort();
   const args = ["--import", "tsx", "server/cli.ts", "--port", String(port), "--heartbeat-ms", String(heartbeatMs), "--admin", "--redis", redisUrl, "--node-id", id];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });

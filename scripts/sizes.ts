@@ -15,7 +15,7 @@ import { pack, type Packed } from "../e2e/consumers/lib/package";
 const START = "<!-- sizes:start: written by `npm run sizes` -->";
 const END = "<!-- sizes:end -->";
 /** How far the README may drift from a fresh measurement before the matrix asks for `npm run sizes`. */
-export const SIZE_TOLERANCE = 0.1;
+const SIZE_TOLERANCE = 0.1;
 
 interface Size {
   raw: number;
@@ -60,7 +60,7 @@ async function bundle(repo: string, entry: string): Promise<{ upFront: Size; laz
 }
 
 /** Measures the tarball `packed` and bundles of the repo's dist/ (built by the same pack). */
-export async function measure(repo: string, packed: Packed): Promise<Sizes> {
+async function measure(repo: string, packed: Packed): Promise<Sizes> {
   const tab = await bundle(repo, `export * from "./src/index.js";`);
   const worker = await bundle(repo, `import { serve } from "./worker/index.js"; serve();`);
   return {
@@ -75,7 +75,7 @@ export async function measure(repo: string, packed: Packed): Promise<Sizes> {
 
 const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 
-export function renderSizes(s: Sizes): string {
+function renderSizes(s: Sizes): string {
   return [
     START,
     "| what | size | gzip |",

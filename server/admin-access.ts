@@ -7,6 +7,7 @@
 // needs a token (options.ts).
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { bearerToken } from "./auth";
 import type { AdminConfig } from "./options";
 
 export interface Refusal {
@@ -50,7 +51,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 function bearerMatches(authorization: string | undefined, token: string): boolean {
-  const given = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "")?.[1];
+  const given = bearerToken(authorization);
   if (given === undefined) return false;
   // Digests have equal length whatever was sent, so the comparison time says nothing.
   const digest = (text: string) => createHash("sha256").update(text).digest();

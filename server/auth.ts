@@ -26,13 +26,18 @@ export const allowAll: AuthPolicy = () => ({ principal: ANONYMOUS_PRINCIPAL, all
  * principal is "token:" + the first 16 hex digits of the token's SHA-256, so the id is stable
  * across restarts and never reveals the token.
  */
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "")?.[1];
+}
+
 export function tokenPolicy(tokens: Record<string, string[]>): AuthPolicy {
   const table = new Map(
     Object.entries(tokens).map(([token, prefixes]) => [token, { principal: principalOf(token), allowedPrefixes: [...prefixes] }] as const),
   );
   return (authorization) => {
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? "");
-    const grant = match ? table.get(match[1]!) : undefined;
+    const token = bearerToken(authorization);
+    const grant = token !== undefined ? table.get(token) : undefined;
     return grant ? { principal: grant.principal, allowedPrefixes: [...grant.allowedPrefixes] } : "unauthenticated";
   };
 }

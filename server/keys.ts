@@ -78,11 +78,6 @@ export class ScopedKeys {
     return this.count;
   }
 
-  /** Principals with at least one remembered key. */
-  get principals(): number {
-    return this.byPrincipal.size;
-  }
-
   private expired(entry: Entry): boolean {
     return this.opts.now() - entry.at >= this.opts.maxAgeMs;
   }

@@ -166,22 +166,15 @@ function buildClient(options: ClientOptions, env: ClientEnv): Client<Cursor> {
 
   function deliver(a: Active, sub: Sub, d: Delivery): Processed {
     const { processed, next } = applyDelivery(sub, d);
-    if (next === "inactive") {
-      // Every topic refused, or logout ended it: nothing left to serve it.
-      sub.closed = true;
-      if (sub.hostId !== undefined) {
-        subs.delete(sub.hostId);
-        a.link.control.unsubscribe(sub.hostId).catch(() => {});
-      }
-      return processed;
-    }
-    if (next !== "resubscribe") return processed;
-    // The engine cut this subscriber: resubscribe from our own cursors.
+    if (next === undefined) return processed;
     if (sub.hostId !== undefined) {
       subs.delete(sub.hostId);
       a.link.control.unsubscribe(sub.hostId).catch(() => {});
     }
-    send(a, sub, true);
+    // "inactive": every topic refused, or logout ended it. "resubscribe": the engine cut this
+    // subscriber, so it comes back from our own cursors.
+    if (next === "inactive") sub.closed = true;
+    else send(a, sub, true);
     return processed;
   }
 

@@ -26,10 +26,10 @@ export type DedicatedWorkerFactory = (name: string) => Worker;
 /** How long a new dedicated worker may take to answer before the leader runs in-page instead. */
 export const WORKER_START_TIMEOUT_MS = 10_000;
 /** Longest a closing dedicated worker may take to save before it is terminated. */
-export const WORKER_CLOSE_TIMEOUT_MS = 250;
+const WORKER_CLOSE_TIMEOUT_MS = 250;
 
 /** The engine in this page (the leader's last resort). */
-export function inPageLeaderHost(host: Host, BC: typeof BroadcastChannel): LeaderHost {
+function inPageLeaderHost(host: Host, BC: typeof BroadcastChannel): LeaderHost {
   const followers = createFollowerServer(host, BC);
   return {
     link: hostLink(host, "leader"),
@@ -53,7 +53,7 @@ function timeout(ms: number, message: string): { promise: Promise<never>; clear:
  * The engine in a dedicated Worker made by `make`; resolves once the worker answered, rejects
  * (and terminates it) when it fails to load or stays silent for WORKER_START_TIMEOUT_MS.
  */
-export async function dedicatedLeaderHost(make: () => Worker): Promise<LeaderHost> {
+async function dedicatedLeaderHost(make: () => Worker): Promise<LeaderHost> {
   const worker = make();
   const remote = Comlink.wrap<LeaderWorkerApi>(worker);
   const port = new MessageChannel();

@@ -71,7 +71,7 @@ export type WorkerFactory = (name: string) => SharedWorker;
  * Least time between two restarts of the shared worker by one tab: a worker that dies right
  * after answering (a crash at every start) is recreated at this pace, not in a tight loop.
  */
-export const RESTART_FLOOR_MS = 1_000;
+const RESTART_FLOOR_MS = 1_000;
 
 /**
  * How long a tab waits for a shared worker's first answer before it makes the worker again. A

@@ -84,7 +84,7 @@ export function specFor(sub: Sub, resume: boolean): SubscribeSpec {
 export type Processed = boolean | Promise<boolean>;
 
 /** What applying a delivery means for the client: the app's outcome, and what to do next. */
-export interface Applied {
+interface Applied {
   processed: Processed;
   /** "resubscribe": the engine cut this subscriber; "inactive": every topic was refused. */
   next?: "resubscribe" | "inactive";

@@ -34,7 +34,7 @@ const FIRST_BYTES_TIMEOUT_MS = 30_000;
  * Opens one Subscribe; resolves at its first bytes (Hello), rejects when it errs, ends before
  * any byte or sends none in time. `onChunk` sees every chunk.
  */
-export function holdStream(baseUrl: string, topics: readonly string[], onChunk?: (chunk: Buffer) => void): Promise<HeldStream> {
+function holdStream(baseUrl: string, topics: readonly string[], onChunk?: (chunk: Buffer) => void): Promise<HeldStream> {
   return new Promise((resolve, reject) => {
     const held: HeldStream = { bytes: 0, open: true, close: () => req.destroy() };
     const req = request(`${baseUrl}${SUBSCRIBE_PATH}`, {

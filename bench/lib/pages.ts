@@ -1,6 +1,7 @@
-// Builds the bench pages with Vite into a temp dir and serves them with `vite preview` on a free
-// port: the production bundle, served the way an app would be, on an origin other than the
-// reference server's (so the cross-origin gRPC-Web path, CORS included, is what we measure).
+// Builds the bench pages (or, given another Vite config, the chaos pages) with Vite into a temp
+// dir and serves them with `vite preview` on a free port: the production bundle, served the way an
+// app would be, on an origin other than the reference server's (so the cross-origin gRPC-Web
+// path, CORS included, is what we measure).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,11 +16,11 @@ export interface BenchPages {
 
 const CONFIG_FILE = fileURLToPath(new URL("../vite.config.ts", import.meta.url));
 
-export async function buildAndServePages(): Promise<BenchPages> {
-  const outDir = await mkdtemp(join(tmpdir(), "onestream-bench-"));
-  await build({ configFile: CONFIG_FILE, build: { outDir } });
+export async function buildAndServePages(configFile = CONFIG_FILE, tmpPrefix = "onestream-bench-"): Promise<BenchPages> {
+  const outDir = await mkdtemp(join(tmpdir(), tmpPrefix));
+  await build({ configFile, build: { outDir } });
   const server: PreviewServer = await preview({
-    configFile: CONFIG_FILE,
+    configFile,
     build: { outDir },
     preview: { host: "127.0.0.1", port: 0, strictPort: false, open: false },
   });

@@ -2,13 +2,9 @@
 // each mode (the main scenario, then the restart scenario), printing a table per run. Exit code 0
 // when every check of every run passed, 1 on any failure (with the seed and the replay command),
 // 2 on a bad flag. See e2e/chaos/README.md.
-import { chromium } from "@playwright/test";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, preview } from "vite";
-import { CHROMIUM_FLAGS, findChromium } from "../../scripts/chromium.mjs";
+import { launchBrowser } from "../../bench/lib/browser";
+import { buildAndServePages } from "../../bench/lib/pages";
 import { judge } from "./checks";
 import { hasMainKinds, parseArgs, replayLine, USAGE, UsageError, type ChaosOptions } from "./options";
 import { freshSeed } from "./random";
@@ -22,13 +18,9 @@ const started = Date.now();
 const log = (line: string): void => console.log(`[chaos +${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`);
 
 async function runAll(o: ChaosOptions, seed: number): Promise<boolean> {
-  const outDir = await mkdtemp(join(tmpdir(), "onestream-chaos-"));
-  await build({ configFile: CONFIG_FILE, build: { outDir } });
-  const pages = await preview({ configFile: CONFIG_FILE, build: { outDir }, preview: { host: "127.0.0.1", port: 0, open: false } });
-  const address = pages.httpServer.address();
-  if (address === null || typeof address === "string") throw new Error("vite preview has no TCP address");
-  const pagesUrl = `http://127.0.0.1:${address.port}/`;
-  const browser = await chromium.launch({ executablePath: findChromium(), headless: true, args: CHROMIUM_FLAGS });
+  const pages = await buildAndServePages(CONFIG_FILE, "onestream-chaos-");
+  const pagesUrl = pages.baseUrl;
+  const browser = await launchBrowser();
   const topics = Array.from({ length: o.topics }, (_, i) => `chaos/${i}`);
   let ok = true;
   try {
@@ -41,7 +33,6 @@ async function runAll(o: ChaosOptions, seed: number): Promise<boolean> {
   } finally {
     await browser.close();
     await pages.close();
-    await rm(outDir, { recursive: true, force: true });
   }
   return ok;
 }

@@ -38,7 +38,6 @@ export interface Vanished {
 export interface PublishFindings {
   requested: number;
   accepted: number;
-  rejected: number;
   landedOnce: number;
   /** Landed although the tab closed before hearing back (the outbox did its job). */
   landedAfterClose: number;
@@ -75,7 +74,6 @@ export function checkPublishes(input: PublishInput): PublishFindings {
   const f: PublishFindings = {
     requested: 0,
     accepted: 0,
-    rejected: 0,
     landedOnce: 0,
     landedAfterClose: 0,
     landedTwice: [],
@@ -98,7 +96,6 @@ export function checkPublishes(input: PublishInput): PublishFindings {
       }
     }
     if (j.rejected) {
-      f.rejected++;
       f.rejections.push(`${payload}: ${j.rejected.error ?? "rejected"}${copies > 0 ? " (and yet it landed)" : ""}`);
     }
     const closedAt = j.tab.closedAt;

@@ -10,10 +10,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser } from "@playwright/test";
-import { CHROMIUM_FLAGS, findChromium } from "../../scripts/chromium.mjs";
+import type { Browser } from "@playwright/test";
+import { launchBrowser } from "../../bench/lib/browser";
+import { findChromium } from "../../scripts/chromium.mjs";
 import { startServer } from "../../server/server";
-import { checkLazyEngine, checkViteDev, freePort } from "./lib/checks";
+import { freePort } from "../../server/test-redis";
+import { checkLazyEngine, checkViteDev } from "./lib/checks";
 import { prepareFixture } from "./lib/fixture";
 import { lintPackage, pack, unwantedFiles, type Packed } from "./lib/package";
 import { run } from "./lib/proc";
@@ -194,7 +196,7 @@ async function main(): Promise<number> {
   await step("publint --strict, attw --profile esm-only", () => lintPackage(REPO, tarball.tarball));
   await step("README sizes match the tarball and the bundles", () => checkReadmeSizes(REPO, tarball));
 
-  const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_FLAGS });
+  const browser = await launchBrowser();
   try {
     for (const fixture of FIXTURES.filter((f) => only === undefined || only.includes(f.name))) {
       console.log(fixture.name);

@@ -1,23 +1,11 @@
 // The checks of the matrix that need more than "build it, serve it, two tabs": the Vite dev
-// server's first start, the esbuild chunk graph, and a free port for the fixture's own servers.
+// server's first start, and the esbuild chunk graph.
 import { readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Browser } from "@playwright/test";
+import { freePort } from "../../../server/test-redis";
 import { background } from "./proc";
 import { checkTwoTabs, type TwoTabsOptions } from "./tabs";
-
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 /**
  * `vite` on a cold dependency cache: two tabs work, and neither was reloaded ("optimized
